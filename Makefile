@@ -1,0 +1,42 @@
+# tiering — make targets a newcomer can read in a minute.
+#   make run    install into .venv and run the CLI demo on the sample firms
+#   make test   install into .venv and run the test suite
+#   make lint   ruff lint + format check
+#   make bench  run the benchmarks in bench/ (results go to docs/benchmarks.md by hand)
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: install
+	$(VENV)/bin/tiering batch data/sample_firms.csv -o out/sample_results.csv
+	$(VENV)/bin/tiering assess data/example_firm.json
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) bench/bench_scoring.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis

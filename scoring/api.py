@@ -1,0 +1,232 @@
+"""Public entry points: ``assess`` (one firm), ``assess_frame`` (many), ``what_if``.
+
+All three run the same vectorized ``engine.evaluate``; a single firm is a one-row frame.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from scoring.engine import STATUS_OF_CODE, Evaluation, evaluate, next_rungs
+from scoring.explain import RowView, ladder_assessment, upgrade_path
+from scoring.fields import FIELDS, CellError, canonicalize
+from scoring.models import Assessment, InputIssue
+from scoring.rulesets import LADDERS, RuleSet, with_overrides
+
+OUTPUT_COLUMNS = [
+    "row_status",
+    "row_errors",
+    *[f"{ladder}_{part}" for ladder in LADDERS for part in ("status", "score", "route", "failed",
+                                                             "missing")],
+    "gazelle_ruleset",
+    "next_rung",
+    "criteria_version",
+]
+
+
+class InputError(ValueError):
+    """Input that cannot be assessed at all (not a mapping, no name, unknown fields)."""
+
+    def __init__(self, zh: str, en: str, fields: list[str] | None = None):
+        super().__init__(en)
+        self.zh, self.en, self.fields = zh, en, fields or []
+
+
+def _firm_dict(firm: Any) -> dict:
+    if isinstance(firm, BaseModel):
+        firm = firm.model_dump(exclude_none=True)
+    if not isinstance(firm, dict):
+        raise InputError("企业数据应为键值对象", "a firm must be a mapping of field to value")
+    unknown = sorted(set(firm) - set(FIELDS))
+    if unknown:
+        raise InputError(
+            f"未知字段：{'、'.join(unknown)}", f"unknown fields: {', '.join(unknown)}", unknown
+        )
+    name = firm.get("name")
+    if name is None or not str(name).strip():
+        raise InputError("缺少企业名称（name）", "name is required", ["name"])
+    return firm
+
+
+def input_hash(firm: dict) -> str:
+    canonical = json.dumps(firm, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _rulesets(overrides: dict | None) -> tuple[RuleSet, ...] | None:
+    return with_overrides(overrides) if overrides else None
+
+
+def assess(
+    firm: Any,
+    *,
+    as_of: dt.date | None = None,
+    mode: str = "new",
+    overrides: dict[str, Any] | None = None,
+    today: dt.date | None = None,
+) -> Assessment:
+    """Assess one firm on every ladder: status, score, trace, gaps and upgrade path."""
+    data = _firm_dict(firm)
+    frame = canonicalize(pd.DataFrame([data], columns=list(data)))
+    ev = evaluate(frame, as_of=as_of, mode=mode, rulesets=_rulesets(overrides), today=today)
+    return _assessment(ev, 0, data)
+
+
+def _assessment(ev: Evaluation, row: int, data: dict) -> Assessment:
+    view = RowView(ev, row)
+    ladders = {ladder: ladder_assessment(ev, ladder, row, view) for ladder in LADDERS}
+    rung = next_rungs(ev)[row] or None
+    fy = ev.frame.num("fiscal_year")[row]
+    versions = _criteria_versions(ev)[row]
+    return Assessment(
+        name=ev.frame.text("name")[row],
+        credit_code=ev.frame.text("credit_code")[row],
+        fiscal_year=None if math.isnan(fy) else int(fy),
+        reference_date=str(ev.ref_date[row]),
+        mode=ev.mode,
+        ladders=ladders,
+        next_rung=rung,
+        path=upgrade_path(ladders, rung) if rung else [],
+        criteria_version=versions,
+        input_issues=[
+            InputIssue(field=e.field, value=e.value, zh=e.zh, en=e.en, severity=e.severity)
+            for e in ev.frame.errors
+            if e.row == row
+        ],
+        input_hash=input_hash(data),
+    )
+
+
+def _criteria_versions(ev: Evaluation) -> np.ndarray:
+    """``tech_sme@2022;high_tech@2016;...`` per row, built once per distinct combination."""
+    codes = np.zeros(ev.frame.n, dtype=np.int64)
+    uniques_by_ladder = []
+    for ladder in LADDERS:
+        c, u = pd.factorize(ev.ladders[ladder].ruleset)
+        codes = codes * (len(u) + 1) + c
+        uniques_by_ladder.append((c, u))
+    combo_codes, first = np.unique(codes, return_index=True)
+    texts = np.array(
+        [
+            ";".join(u[c[i]] for c, u in uniques_by_ladder if u[c[i]])
+            for i in first
+        ],
+        dtype=object,
+    )
+    return texts[np.searchsorted(combo_codes, codes)]
+
+
+def _row_errors(errors: list[CellError], n: int) -> np.ndarray:
+    out = np.full(n, "", dtype=object)
+    by_row: dict[int, list[str]] = {}
+    for e in errors:
+        by_row.setdefault(e.row, []).append(("【提示】" if e.severity == "warning" else "") + e.text_zh())
+    for row, texts in by_row.items():
+        out[row] = "；".join(texts)
+    return out
+
+
+def assess_frame(
+    df: pd.DataFrame,
+    *,
+    as_of: dt.date | None = None,
+    mode: str = "new",
+    overrides: dict[str, Any] | None = None,
+    today: dt.date | None = None,
+) -> pd.DataFrame:
+    """Score many firms: the input columns followed by the batch output contract columns.
+
+    Rows keep their input order. A row without a name is ``rejected`` with the reason; every
+    other row is ``scored``, with the cells that were ignored listed in ``row_errors``.
+    """
+    frame = canonicalize(df)
+    ev = evaluate(frame, as_of=as_of, mode=mode, rulesets=_rulesets(overrides), today=today)
+    return result_frame(df, ev)
+
+
+def result_frame(df: pd.DataFrame, ev: Evaluation) -> pd.DataFrame:
+    n = ev.frame.n
+    names = ev.frame.text("name")
+    rejected = np.array([v is None for v in names], dtype=bool)
+    errors = _row_errors(ev.frame.errors, n)
+    errors = np.where(rejected, "缺少企业名称（name），无法评价", errors)
+    out: dict[str, Any] = {
+        "row_status": np.where(rejected, "rejected", "scored").astype(object),
+        "row_errors": errors,
+    }
+    for ladder in LADDERS:
+        res = ev.ladders[ladder]
+        out[f"{ladder}_status"] = np.where(rejected, "", STATUS_OF_CODE[res.status])
+        out[f"{ladder}_score"] = np.where(rejected, np.nan, res.score)
+        out[f"{ladder}_route"] = np.where(rejected, "", res.route)
+        out[f"{ladder}_failed"] = np.where(rejected, "", res.failed)
+        out[f"{ladder}_missing"] = np.where(rejected, "", res.missing)
+    out["gazelle_ruleset"] = np.where(rejected, "", ev.ladders["gazelle"].ruleset)
+    out["next_rung"] = np.where(rejected, "", next_rungs(ev))
+    out["criteria_version"] = np.where(rejected, "", _criteria_versions(ev))
+    result = pd.DataFrame(out, index=df.index)
+    passthrough = df.drop(columns=[c for c in OUTPUT_COLUMNS if c in df.columns])
+    return pd.concat([passthrough, result], axis=1)
+
+
+class LadderChange(BaseModel):
+    ladder: str
+    status_before: str
+    status_after: str
+    score_before: float | None
+    score_after: float | None
+    route_before: str | None
+    route_after: str | None
+    failed_added: list[str]
+    failed_removed: list[str]
+
+
+class WhatIf(BaseModel):
+    before: Assessment
+    after: Assessment
+    changes: list[LadderChange]  # ladders whose status, score, route or failures changed
+    next_rung_before: str | None
+    next_rung_after: str | None
+
+
+def what_if(
+    firm: Any,
+    changes: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    as_of: dt.date | None = None,
+    mode: str = "new",
+    today: dt.date | None = None,
+) -> WhatIf:
+    """Re-score a firm with changed inputs and/or changed thresholds; report what moved."""
+    base = _firm_dict(firm)
+    changed = _firm_dict({**base, **(changes or {})})
+    before = assess(base, as_of=as_of, mode=mode, today=today)
+    after = assess(changed, as_of=as_of, mode=mode, overrides=overrides, today=today)
+    diffs = []
+    for ladder in LADDERS:
+        b, a = before.ladders[ladder], after.ladders[ladder]
+        if (b.status, b.score, b.route, b.failed) != (a.status, a.score, a.route, a.failed):
+            diffs.append(
+                LadderChange(
+                    ladder=ladder,
+                    status_before=b.status,
+                    status_after=a.status,
+                    score_before=b.score,
+                    score_after=a.score,
+                    route_before=b.route,
+                    route_after=a.route,
+                    failed_added=[f for f in a.failed if f not in b.failed],
+                    failed_removed=[f for f in b.failed if f not in a.failed],
+                )
+            )
+    return WhatIf(before=before, after=after, changes=diffs,
+                  next_rung_before=before.next_rung, next_rung_after=after.next_rung)

@@ -1,0 +1,215 @@
+"""The ``tiering`` command line: assess one firm, score a CSV, show the rule sets."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from scoring.api import InputError, assess, assess_frame
+from scoring.rulesets import LADDER_NAMES, LADDERS, RuleFileError, load_all, select
+
+STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "暂无法判断"}
+STATUS_EN = {"eligible": "eligible", "ineligible": "not eligible", "undetermined": "cannot tell yet"}
+ROUTE_ZH = {"direct": "直通条件", "score": "评分", "gate": "基本条件"}
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from exc
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=_date, help="assessment date (default: 1 July after fiscal_year)")
+    p.add_argument("--mode", choices=["new", "review"], default="new",
+                   help="new application or re-review (复核)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tiering", description="科技企业梯度培育评估 / enterprise tiering")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("assess", help="assess one firm from a JSON file (- for stdin)")
+    p.add_argument("file")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--json", action="store_true", help="print the full machine-readable result")
+    _common(p)
+
+    p = sub.add_parser("batch", help="score a CSV with canonical headers")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", required=True)
+    _common(p)
+
+    p = sub.add_parser("criteria", help="rule sets in force")
+    csub = p.add_subparsers(dest="action", required=True)
+    c = csub.add_parser("list")
+    c.add_argument("--as-of", type=_date)
+    c = csub.add_parser("show")
+    c.add_argument("ladder", help="ladder key, or a rule-set name such as gazelle/shandong")
+    c.add_argument("--as-of", type=_date)
+    c.add_argument("--mode", choices=["new", "review"], default="new")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "assess":
+            return _assess(args)
+        if args.command == "batch":
+            return _batch(args)
+        return _criteria(args)
+    except InputError as exc:
+        print(f"输入错误：{exc.zh}\nInput error: {exc.en}", file=sys.stderr)
+        return 2
+    except RuleFileError as exc:
+        print(f"规则文件错误 / rule file error: {exc}", file=sys.stderr)
+        return 3
+    except (OSError, ValueError) as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _assess(args) -> int:
+    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8-sig")
+    try:
+        firm = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"不是有效的JSON：{exc}", f"not valid JSON: {exc}") from exc
+    result = assess(firm, as_of=args.as_of, mode=args.mode)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+        return 0
+    print(render_text(result, args.lang))
+    return 0
+
+
+def render_text(result, lang: str = "zh") -> str:
+    zh = lang == "zh"
+    lines = [
+        f"{'企业' if zh else 'Firm'}: {result.name}"
+        + (f"（{result.credit_code}）" if result.credit_code else ""),
+        f"{'评价日期' if zh else 'Assessed as of'}: {result.reference_date}"
+        f"  {'规则版本' if zh else 'Rule sets'}: {result.criteria_version}",
+        "",
+    ]
+    for la in result.ladders.values():
+        name = la.name_zh if zh else la.name_en
+        status = (STATUS_ZH if zh else STATUS_EN)[la.status]
+        held = ("（已持有）" if zh else " (held)") if la.held else ""
+        score = ""
+        if la.score is not None:
+            score = f"  {'得分' if zh else 'score'} {la.score:g}（{'达标线' if zh else 'pass'} {la.pass_mark}）"
+        elif la.score_min is not None:
+            score = f"  {'得分区间' if zh else 'score range'} {la.score_min:g}–{la.score_max:g}"
+        route = f"  [{ROUTE_ZH.get(la.route, la.route) if zh else la.route}]" if la.route else ""
+        lines.append(f"■ {name}{held}: {status}{score}{route}  ({la.ruleset or '-'})")
+        failed = [t for t in la.trace if t.outcome == "fail" and t.kind == "gate"]
+        for t in failed:
+            detail = f"{t.value_zh} {t.threshold_zh}" if zh and t.value_zh else (
+                f"{t.value_en} {t.threshold_en}" if t.value_en else "")
+            lines.append(f"    ✗ {t.zh if zh else t.en}  {detail}  〔{t.source}〕")
+        if la.missing:
+            lines.append(f"    ? {'缺少数据' if zh else 'missing'}: {', '.join(la.missing)}")
+        for gap in la.gaps:
+            if gap.kind == "direct":
+                continue
+            lines.append(f"    → {gap.zh if zh else gap.en}")
+    lines.append("")
+    if result.next_rung:
+        lines.append(f"{'下一目标' if zh else 'Next rung'}: {LADDER_NAMES[result.next_rung][0 if zh else 1]}")
+        for step in result.path:
+            lead = f"（约{step.lead_months}个月）" if zh else f" (~{step.lead_months} months)"
+            lines.append(f"  {step.name_zh if zh else step.ladder}: {(STATUS_ZH if zh else STATUS_EN)[step.status]}{lead if step.lead_months else ''}")
+            for need in step.needs_zh if zh else step.needs_en:
+                lines.append(f"     - {need}")
+    for issue in result.input_issues:
+        lines.append(f"! {issue.field}: {issue.zh if zh else issue.en} {issue.value}")
+    return "\n".join(lines)
+
+
+def read_csv(path: str) -> pd.DataFrame:
+    """Read a CSV as text cells (parsing is the engine's job, so bad cells are reported)."""
+    raw = Path(path).read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ValueError(f"{path}: neither UTF-8 nor GB18030 text")
+    import io
+
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            text = out[col].astype("string")
+            risky = text.str.match(r"^[=+\-@\t\r]").fillna(False) & ~text.str.fullmatch(
+                r"[+-]?\d+(\.\d+)?"
+            ).fillna(False)
+            out[col] = out[col].where(~risky, "'" + text)
+    return out
+
+
+def _batch(args) -> int:
+    df = read_csv(args.file)
+    result = assess_frame(df, as_of=args.as_of, mode=args.mode)
+    neutralize_formulas(result).to_csv(args.output, index=False, encoding="utf-8-sig")
+    scored = int((result["row_status"] == "scored").sum())
+    rejected = len(result) - scored
+    print(f"输入 {len(result)} 行 = 已评价 {scored} 行 + 拒绝 {rejected} 行 → {args.output}")
+    for ladder in LADDERS:
+        counts = result.loc[result["row_status"] == "scored", f"{ladder}_status"].value_counts()
+        parts = "  ".join(f"{STATUS_ZH[s]} {counts.get(s, 0)}" for s in STATUS_ZH)
+        print(f"  {LADDER_NAMES[ladder][0]}: {parts}")
+    return 0
+
+
+def _criteria(args) -> int:
+    rulesets = load_all()
+    day = args.as_of or dt.date.today()
+    if args.action == "list":
+        for rs in rulesets:
+            eff = rs.spec.effective
+            in_force = "✓" if any(rs.applies(day, m) for m in rs.spec.modes) else " "
+            region = f" [{rs.spec.region_name}]" if rs.spec.region_name else ""
+            print(f"{in_force} {rs.key:40s} {eff.start}–{eff.end or '':10s} "
+                  f"{','.join(rs.spec.modes):11s} {rs.spec.title.zh}{region}")
+        return 0
+    target = args.ladder
+    if "/" in target:
+        matches = [rs for rs in rulesets if rs.name == target or rs.key == target]
+        rs = matches[0] if matches else None
+    else:
+        rs = select(rulesets, target, day, args.mode, None)
+    if rs is None:
+        raise InputError(f"没有找到规则集：{target}", f"no rule set {target!r} in force")
+    print(f"{rs.key}  {rs.spec.title.zh} / {rs.spec.title.en}")
+    for d in rs.spec.documents:
+        print(f"  {d.number} {d.title}")
+    print(f"  有效期 effective: {rs.spec.effective.start} – {rs.spec.effective.end or ''}")
+    for rule in rs.rules:
+        pts = f" ({rule.spec.max_points:g}分)" if rule.spec.max_points else ""
+        print(f"  [{rule.kind}] {rule.id}{pts}: {rule.spec.zh}  〔{rs.cite(rule.spec.source)}; {rule.spec.source.evidence}〕")
+    if rs.spec.pass_mark:
+        pm = rs.spec.pass_mark
+        print(f"  [pass_mark] {pm.total} minimums={pm.minimums} caps={pm.caps}  〔{rs.cite(pm.source)}〕")
+    for ne in rs.spec.not_evaluated:
+        print(f"  [not evaluated] {ne.id}: {ne.zh}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,470 @@
+"""Per-firm explanation: the trace of every rule, the gaps, and the upgrade path.
+
+Reads one row of an Evaluation; it computes nothing the engine has not decided, it only
+explains it (values, thresholds, points, sources) and works out the least change that would
+pass each failed rule through the metric's lever.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scoring.conditions import FAIL, PASS, UNKNOWN, AllOf, AnyOf, Cases, Condition, Leaf
+from scoring.engine import HELD_FIELD, PATH, STATUS_OF_CODE, Evaluation, GroupResult
+from scoring.fields import FIELDS
+from scoring.formatting import fmt_money, fmt_threshold, fmt_value, is_unknown
+from scoring.metrics import METRICS
+from scoring.models import Gap, LadderAssessment, PathStep, TraceEntry
+from scoring.rulesets import LADDER_NAMES, Rule, RuleSet
+
+OUTCOME = {int(PASS): "pass", int(FAIL): "fail", int(UNKNOWN): "unknown"}
+# Months until a yes/no or category condition can be met (assumptions, docs/criteria.md).
+CONDITION_LEAD_MONTHS = {
+    "rd_mgmt_system": 3, "rd_mgmt_institution": 6, "rd_mgmt_incentive": 3, "rd_mgmt_talent": 3,
+    "quality_certified": 6, "own_brand": 6, "is_high_tech": 12, "is_tech_sme": 6,
+    "is_innovative_sme": 6, "is_srdi_sme": 12, "rd_institution_level": 24,
+    "provincial_award_3y": 24, "national_award_5y": 36, "national_award_3y_known": 36,
+}
+
+
+class RowView:
+    """One firm's metrics and fields, read from the evaluation's shared metric cache."""
+
+    def __init__(self, ev: Evaluation, row: int):
+        self.row = row
+        self.source = ev.source.subset(np.array([row]))
+        self.cols = {k: v[row : row + 1] for k, v in ev.frame.columns.items()}
+
+    def metric(self, name: str):
+        value = self.source[name][0]
+        return value if not isinstance(value, np.generic) else value.item()
+
+    def outcome(self, cond: Condition) -> int:
+        return int(cond.evaluate(self.source)[0])
+
+
+# ---- trace ------------------------------------------------------------------------------
+
+
+def _leaf_entry(leaf: Leaf, view: RowView) -> TraceEntry:
+    meta = METRICS[leaf.metric]
+    value = view.metric(leaf.metric)
+    outcome = OUTCOME[view.outcome(leaf)]
+    return TraceEntry(
+        rule_id=leaf.id or leaf.metric,
+        kind="condition",
+        zh=leaf.zh or meta.zh,
+        en=leaf.en or meta.en,
+        outcome=outcome,
+        value_zh=fmt_value(value, meta.unit, "zh"),
+        value_en=fmt_value(value, meta.unit, "en"),
+        threshold_zh=fmt_threshold(leaf.op, leaf.value, meta.unit, "zh"),
+        threshold_en=fmt_threshold(leaf.op, leaf.value, meta.unit, "en"),
+        missing=_missing(meta.inputs, view) if outcome == "unknown" else [],
+    )
+
+
+def _condition_parts(cond: Condition, view: RowView) -> list[TraceEntry]:
+    if isinstance(cond, Leaf):
+        return [_leaf_entry(cond, view)]
+    if isinstance(cond, Cases):
+        chosen = int(cond.selected(view.source)[0])
+        if chosen < 0:
+            parts = []
+            for when, _ in cond.cases:
+                if when is not None:
+                    parts += _condition_parts(when, view)
+            return parts
+        return _condition_parts(cond.cases[chosen][1], view)
+    parts = []
+    for part in cond.parts:  # AllOf / AnyOf
+        if isinstance(part, Leaf):
+            parts.append(_leaf_entry(part, view))
+        else:
+            outcome = OUTCOME[view.outcome(part)]
+            parts.append(
+                TraceEntry(
+                    rule_id=part.id or "part",
+                    kind="condition",
+                    zh=part.zh or ("以下全部满足" if isinstance(part, AllOf) and not isinstance(part, AnyOf) else "满足其一"),
+                    en=part.en or ("all of" if not isinstance(part, AnyOf) else "any of"),
+                    outcome=outcome,
+                    parts=_condition_parts(part, view),
+                )
+            )
+    return parts
+
+
+def _missing(inputs, view: RowView) -> list[str]:
+    return [f for f in inputs if is_unknown(view.cols[f][0])]
+
+
+def _rule_entry(rs: RuleSet, rule: Rule, g: GroupResult, i: int, view: RowView) -> TraceEntry:
+    src = rule.spec.source
+    base = dict(
+        rule_id=rule.id,
+        kind=rule.kind,
+        group=rule.spec.group,
+        zh=rule.spec.zh,
+        en=rule.spec.en,
+        source=rs.cite(src),
+        evidence=src.evidence,
+        note=src.note,
+    )
+    if rule.kind in ("gate", "direct"):
+        outcome = OUTCOME[int(g.outcomes[rule.id][i])]
+        parts = _condition_parts(rule.condition, view)
+        entry = TraceEntry(**base, outcome=outcome, parts=parts if len(parts) > 1 else [])
+        if len(parts) == 1:
+            only = parts[0]
+            entry.value_zh, entry.value_en = only.value_zh, only.value_en
+            entry.threshold_zh, entry.threshold_en = only.threshold_zh, only.threshold_en
+        if outcome == "unknown":
+            entry.missing = _missing(rule.inputs(), view)
+        return entry
+    score = g.scores[rule.id]
+    est, lo, hi, band = score.est[i], score.lo[i], score.hi[i], int(score.band[i])
+    known = not math.isnan(est)
+    entry = TraceEntry(
+        **base,
+        outcome="scored" if known else "unknown",
+        points=float(est) if known else None,
+        points_min=float(lo),
+        points_max_possible=float(hi),
+        points_available=float(rule.spec.max_points),
+        missing=[] if known else _missing(rule.inputs(), view),
+    )
+    metric_name = rule.spec.metric or rule.spec.points_from
+    if metric_name:
+        meta = METRICS[metric_name]
+        value = view.metric(metric_name)
+        entry.value_zh, entry.value_en = fmt_value(value, meta.unit), fmt_value(value, meta.unit, "en")
+    if rule.bands is not None:
+        entry.threshold_zh = _bands_text(rule, "zh")
+        entry.threshold_en = _bands_text(rule, "en")
+        if known and band >= 0:
+            b = rule.bands[band]
+            if b.lo != b.hi:
+                entry.band_range = [b.lo, b.hi]
+    if rule.options is not None:
+        entry.parts = [
+            _rule_entry(rs, opt, _option_group(g, opt, view), 0, view) for opt in rule.options
+        ]
+    if rule.items is not None:
+        entry.parts = [_leaf_or_cond_entry(c, view) for c in rule.items]
+    return entry
+
+
+def _leaf_or_cond_entry(cond: Condition, view: RowView) -> TraceEntry:
+    if isinstance(cond, Leaf):
+        return _leaf_entry(cond, view)
+    return TraceEntry(rule_id=cond.id or "part", kind="condition", zh=cond.zh or "", en=cond.en or "",
+                      outcome=OUTCOME[view.outcome(cond)], parts=_condition_parts(cond, view))
+
+
+def _option_group(g: GroupResult, opt: Rule, view: RowView) -> GroupResult:
+    """A one-row stand-in so an option's bands are traced like an indicator's."""
+    sub = GroupResult.__new__(GroupResult)
+    sub.scores = {opt.id: opt.score(view.source)}
+    return sub
+
+
+def _bands_text(rule: Rule, lang: str) -> str:
+    parts = []
+    for band in rule.bands:
+        pts = f"{band.lo:g}" if band.lo == band.hi else f"{band.lo:g}–{band.hi:g}"
+        if band.condition is None:
+            cond = "其他" if lang == "zh" else "otherwise"
+        elif isinstance(band.condition, Leaf):
+            meta = METRICS[band.condition.metric]
+            cond = fmt_threshold(band.condition.op, band.condition.value, meta.unit, lang)
+            if band.condition.metric != rule.spec.metric:
+                cond = f"{band.condition.zh or meta.zh if lang == 'zh' else meta.en} {cond}"
+        else:
+            cond = band.condition.zh or ("组合条件" if lang == "zh" else "combined condition")
+        parts.append(f"{cond} → {pts}{'分' if lang == 'zh' else ' pts'}")
+    return "；".join(parts) if lang == "zh" else "; ".join(parts)
+
+
+# ---- gaps -------------------------------------------------------------------------------
+
+
+def _leaf_gap(ladder: str, rule: Rule, leaf: Leaf, view: RowView) -> Gap | None:
+    """The least change to one input that makes ``leaf`` pass, in the firm's own units."""
+    meta = METRICS[leaf.metric]
+    value = view.metric(leaf.metric)
+    label_zh = leaf.zh or meta.zh
+    base = dict(ladder=ladder, rule_id=rule.id, kind=rule.kind, metric=leaf.metric)
+    if meta.unit in ("bool", "text") or leaf.op in ("eq", "in"):
+        want = fmt_threshold(leaf.op, leaf.value, meta.unit, "zh")
+        want_en = fmt_threshold(leaf.op, leaf.value, meta.unit, "en")
+        return Gap(**base, zh=f"需满足：{label_zh}（{want}）", en=f"Needs: {meta.en} {want_en}",
+                   lead_months=CONDITION_LEAD_MONTHS.get(leaf.metric, 12))
+    if leaf.metric in ("firm_age_days", "firm_age_years") and leaf.op in ("min", "gt"):
+        if is_unknown(value):
+            return None
+        days = (leaf.value - value) * (1 if meta.unit == "days" else 365.25)
+        return Gap(**base, field="registered_on", change=math.ceil(days), unit="days",
+                   zh=f"成立时间不足，还需{math.ceil(days)}天", en=f"Wait {math.ceil(days)} more days",
+                   lead_months=max(1, math.ceil(days / 30)))
+    if meta.lever is None or is_unknown(value):
+        return None
+    lever = meta.lever
+    delta = float(lever.delta(view.cols, float(leaf.value))[0])
+    if math.isnan(delta) or math.isinf(delta):
+        return None
+    spec = FIELDS.get(lever.field)
+    unit = spec.type if spec else meta.unit
+    label = spec.label_zh if spec else meta.zh
+    if unit == "integer" and leaf.op in ("gt",) and delta == math.floor(delta):
+        delta += 1
+    if unit == "integer":
+        delta = math.ceil(delta) if delta > 0 else math.floor(delta)
+    if delta == 0 and leaf.op in ("gt", "lt"):
+        delta = 1.0 if leaf.op == "gt" else -1.0  # strictly beyond the threshold
+    if delta == 0:
+        return None
+    verb_zh = "增加" if delta > 0 else "减少"
+    verb_en = "raise" if delta > 0 else "reduce"
+    if unit == "money":
+        amount_zh, amount_en = fmt_money(abs(delta)), fmt_money(abs(delta), "en")
+    elif spec is not None and spec.unit == "ratio":
+        amount_zh = f"{abs(delta) * 100:.2f}个百分点"
+        amount_en = f"{abs(delta) * 100:.2f} percentage points"
+    else:
+        amount_zh = amount_en = f"{abs(delta):g}"
+    window = "（近三年合计口径）" if leaf.metric in ("rd_ratio_3y", "rd_domestic_share") else ""
+    target = fmt_threshold(leaf.op, leaf.value, meta.unit, "zh")
+    return Gap(
+        **base,
+        field=lever.field,
+        current=None if is_unknown(value) else float(value),
+        target=float(leaf.value),
+        change=delta,
+        unit="CNY" if unit == "money" else (spec.unit if spec and spec.unit else unit),
+        zh=f"{label}需{verb_zh}{amount_zh}{window}，使{meta.zh}达到{target}",
+        en=f"{verb_en} {lever.field} by {amount_en} so that {meta.en} {fmt_threshold(leaf.op, leaf.value, meta.unit, 'en')}",
+        lead_months=lever.lead_months,
+    )
+
+
+def _condition_gaps(ladder: str, rule: Rule, cond: Condition, view: RowView) -> list[list[Gap]]:
+    """Ways to make ``cond`` pass: options, each a list of changes needed together.
+
+    ``[[]]`` means nothing is needed (it passes or is unknown); ``[]`` means no change to the
+    firm's inputs can make it pass (a firm cannot get younger), so the option is dropped.
+    """
+    outcome = view.outcome(cond)
+    if outcome != FAIL:
+        return [[]]
+    if isinstance(cond, Leaf):
+        gap = _leaf_gap(ladder, rule, cond, view)
+        return [[gap]] if gap else []
+    if isinstance(cond, Cases):
+        chosen = int(cond.selected(view.source)[0])
+        return _condition_gaps(ladder, rule, cond.cases[chosen][1], view) if chosen >= 0 else [[]]
+    if isinstance(cond, AnyOf):
+        options = []
+        for part in cond.parts:
+            options += _condition_gaps(ladder, rule, part, view)
+        return options
+    combined: list[Gap] = []  # AllOf: every failing part, each by its first option
+    for part in cond.parts:
+        options = _condition_gaps(ladder, rule, part, view)
+        if not options:
+            return []
+        combined += options[0]
+    return [combined]
+
+
+def _indicator_moves(ladder: str, rule: Rule, est: float, view: RowView) -> list[Gap]:
+    """Moves to a higher band of a scored indicator: the next band up and the top band."""
+    moves: list[Gap] = []
+    if rule.options is not None:
+        for opt in rule.options:
+            moves += _indicator_moves(ladder, opt, est, view)
+        for m in moves:
+            m.rule_id = rule.id
+        return moves
+    if rule.items is not None:
+        for item in rule.items:
+            if view.outcome(item) == FAIL and est < rule.spec.max_points:
+                for gaps in _condition_gaps(ladder, rule, item, view)[:1]:
+                    for gap in gaps:
+                        gap.points_gain = min(rule.spec.per_item, rule.spec.max_points - est)
+                        moves.append(gap)
+        return moves
+    if rule.bands is None:
+        return moves
+    higher = [b for b in rule.bands if b.condition is not None and b.est > est]
+    chosen = []
+    if higher:
+        chosen.append(min(higher, key=lambda b: b.est))
+        top = max(higher, key=lambda b: b.est)
+        if top is not chosen[0]:
+            chosen.append(top)
+    for band in chosen:
+        for option in _condition_gaps(ladder, rule, band.condition, view)[:1]:
+            if len(option) == 1:
+                gap = option[0]
+                gap.points_gain = band.est - est
+                gap.kind = "indicator"
+                moves.append(gap)
+    return moves
+
+
+def ladder_gaps(rs: RuleSet, g: GroupResult, i: int, view: RowView) -> list[Gap]:
+    ladder = rs.ladder
+    gaps: list[Gap] = []
+    for rule in rs.gates:
+        if g.outcomes[rule.id][i] == FAIL:
+            options = _condition_gaps(ladder, rule, rule.condition, view)
+            for n, option in enumerate(options):
+                for gap in option:
+                    gap.option = n if len(options) > 1 else None
+                    gaps.append(gap)
+    if rs.scored and g.status[i] != PASS and g.direct[i] != PASS:
+        gaps += _score_plan(rs, g, i, view)
+    if rs.directs and g.status[i] == FAIL and g.gate[i] != FAIL:
+        for rule in rs.directs:
+            for n, option in enumerate(_condition_gaps(ladder, rule, rule.condition, view)[:1]):
+                for gap in option:
+                    gap.kind = "direct"
+                    gap.option = n
+                    gaps.append(gap)
+    return gaps
+
+
+def _score_plan(rs: RuleSet, g: GroupResult, i: int, view: RowView) -> list[Gap]:
+    """Points short of the pass mark and the quickest indicator moves that cover them."""
+    pm = rs.spec.pass_mark
+    (op, mark), = pm.total.items()
+    need_total = mark + (1 if op == "gt" else 0)
+    total_est = g.total.est[i]
+    if math.isnan(total_est):
+        return []
+    short: dict[str, float] = {}
+    if total_est < need_total:
+        short["total"] = need_total - total_est
+    for key, minimum in pm.minimums.items():
+        part = g.group_totals.get(key) or g.scores[key]
+        if part.est[i] < minimum:
+            short[key] = minimum - part.est[i]
+    if not short:
+        return []
+    moves = []
+    for rule in rs.indicators:
+        est = g.scores[rule.id].est[i]
+        if not math.isnan(est):
+            moves += [m for m in _indicator_moves(rs.ladder, rule, est, view) if m.points_gain]
+    # quickest first, then the most points; one move per indicator
+    moves.sort(key=lambda m: (m.lead_months, -(m.points_gain or 0)))
+    plan, used, gained = [], set(), 0.0
+    need = short.get("total", 0.0)
+    for move in moves:
+        if move.rule_id in used:
+            continue
+        rule = rs.rule(move.rule_id)
+        group_short = short.get(rule.spec.group or "", 0) or short.get(rule.id, 0)
+        if gained >= need and not group_short:
+            continue
+        plan.append(move)
+        used.add(move.rule_id)
+        gained += move.points_gain or 0
+        if rule.spec.group in short:
+            short[rule.spec.group] -= move.points_gain or 0
+            if short[rule.spec.group] <= 0:
+                del short[rule.spec.group]
+    head = Gap(
+        ladder=rs.ladder,
+        rule_id="pass_mark",
+        kind="score",
+        change=need,
+        unit="points",
+        zh=f"得分{total_est:g}分，距达标（{'>' if op == 'gt' else '≥'}{mark:g}分）还差{max(need, 0):g}分"
+        + "".join(f"；{k}分组还差{v:g}分" for k, v in short.items() if k != "total"),
+        en=f"Score {total_est:g}; {max(need, 0):g} points short of the pass mark ({op} {mark:g})",
+        lead_months=max((m.lead_months for m in plan), default=0),
+        points_gain=None,
+    )
+    return [head, *plan]
+
+
+# ---- putting one ladder together --------------------------------------------------------
+
+
+def ladder_assessment(ev: Evaluation, ladder: str, row: int, view: RowView) -> LadderAssessment:
+    res = ev.ladders[ladder]
+    name_zh, name_en = LADDER_NAMES[ladder]
+    held = None
+    if ladder in HELD_FIELD:
+        value = ev.frame.num(HELD_FIELD[ladder])[row]
+        held = None if math.isnan(value) else bool(value == 1)
+    found = res.group_of(row)
+    if found is None:
+        return LadderAssessment(
+            ladder=ladder, name_zh=name_zh, name_en=name_en, status="undetermined", held=held,
+            notes_zh=["评价日期无适用的认定标准"], notes_en=["No rule set in force on the assessment date"],
+        )
+    g, i = found
+    rs = g.ruleset
+    trace = [_rule_entry(rs, rule, g, i, view) for rule in rs.rules]
+    pm = rs.spec.pass_mark
+    notes_zh = [n.zh for n in rs.spec.notes]
+    notes_en = [n.en for n in rs.spec.notes]
+    if ladder == "high_tech" and is_unknown(view.cols["total_income_y0"][0]):
+        notes_zh.append("未填写总收入，已以营业收入代替计算高新技术产品（服务）收入占比。")
+        notes_en.append("Total income was empty; operating revenue stood in for it.")
+    return LadderAssessment(
+        ladder=ladder,
+        name_zh=name_zh,
+        name_en=name_en,
+        status=STATUS_OF_CODE[res.status[row]],
+        held=held,
+        score=None if math.isnan(res.score[row]) else float(res.score[row]),
+        score_min=None if math.isnan(res.score_lo[row]) else float(res.score_lo[row]),
+        score_max=None if math.isnan(res.score_hi[row]) else float(res.score_hi[row]),
+        pass_mark=(f"{'>' if 'gt' in pm.total else '≥'}{next(iter(pm.total.values())):g}" if pm else None),
+        route=res.route[row] or None,
+        ruleset=rs.key,
+        title_zh=rs.spec.title.zh,
+        documents=[f"{d.number} {d.title}" for d in rs.spec.documents],
+        failed=[x for x in res.failed[row].split(";") if x],
+        missing=[x for x in res.missing[row].split(";") if x],
+        trace=trace,
+        gaps=ladder_gaps(rs, g, i, view),
+        notes_zh=notes_zh,
+        notes_en=notes_en,
+        not_evaluated_zh=[n.zh for n in rs.spec.not_evaluated],
+        not_evaluated_en=[n.en for n in rs.spec.not_evaluated],
+    )
+
+
+def upgrade_path(ladders: dict[str, LadderAssessment], next_rung: str) -> list[PathStep]:
+    """The ladders from the next rung upward, with what each needs and how long it takes."""
+    steps = []
+    start = PATH.index(next_rung) if next_rung in PATH else len(PATH)
+    for ladder in PATH[start:]:
+        la = ladders[ladder]
+        if la.held:
+            continue
+        needs_zh = []
+        needs_en = []
+        lead = 0
+        # the first option of every failed gate, then the score plan
+        for gap in la.gaps:
+            if gap.kind == "direct" or (gap.option not in (None, 0)):
+                continue
+            needs_zh.append(gap.zh)
+            needs_en.append(gap.en)
+            lead = max(lead, gap.lead_months)
+        if la.status == "undetermined" and la.missing:
+            needs_zh.append("补充数据：" + "、".join(FIELDS[f].label_zh for f in la.missing))
+            needs_en.append("Provide: " + ", ".join(la.missing))
+        steps.append(
+            PathStep(ladder=ladder, name_zh=la.name_zh, status=la.status, needs_zh=needs_zh,
+                     needs_en=needs_en, lead_months=lead)
+        )
+    return steps

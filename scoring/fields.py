@@ -1,0 +1,376 @@
+"""The input contract: field specs, cell parsing and the canonical frame.
+
+Every field may be empty, and empty means *unknown* (NaN / NaT / None), never zero.
+A cell that cannot be parsed is reported by field and treated as unknown; it is never
+coerced silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+_HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str  # text, integer, number, money, bool, date
+    unit: str
+    label_zh: str
+    used_by: str
+    definition: str
+    extension: bool  # True for fields this project adds beside the shared contract
+
+
+def _load_specs() -> dict[str, FieldSpec]:
+    specs: dict[str, FieldSpec] = {}
+    for filename, extension in (("firm_fields.csv", False), ("extension_fields.csv", True)):
+        with open(_HERE / filename, encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                name = row.pop("field")
+                specs[name] = FieldSpec(name=name, extension=extension, **row)
+    return specs
+
+
+FIELDS: dict[str, FieldSpec] = _load_specs()
+NUMERIC_TYPES = {"integer", "number", "money"}
+
+# Enumerations: canonical value -> accepted spellings (Chinese labels included).
+ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "high_tech_field": {
+        "electronic_information": ("电子信息",),
+        "biomedicine": ("生物与新医药", "生物医药"),
+        "aerospace": ("航空航天",),
+        "new_materials": ("新材料",),
+        "high_tech_services": ("高技术服务",),
+        "new_energy": ("新能源与节能", "新能源"),
+        "resources_environment": ("资源与环境",),
+        "advanced_manufacturing": ("先进制造与自动化", "先进制造"),
+        "none": ("无", "不属于"),
+    },
+    "ip_acquisition": {
+        "self_developed": ("自主研发", "自主"),
+        "mixed": ("混合", "自主研发与受让", "部分受让"),
+        "acquired": ("受让", "受赠", "并购", "受让受赠并购", "仅受让"),
+    },
+    "rd_institution_level": {
+        "none": ("无",),
+        "own": ("自建", "自建或联合", "企业自建", "联合"),
+        "municipal": ("市级",),
+        "provincial": ("省级", "省部级"),
+        "national": ("国家级",),
+    },
+}
+_ENUM_LOOKUP = {
+    field: {alias.lower(): canon for canon, aliases in values.items() for alias in (canon, *aliases)}
+    for field, values in ENUMS.items()
+}
+
+_TRUE = {"true", "1", "1.0", "是", "y", "yes", "t", "有", "√"}
+_FALSE = {"false", "0", "0.0", "否", "n", "no", "f", "无", "×"}
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋％", "0123456789.,-+%")
+_BLANK = re.compile(r"^\s*$")
+
+# GB 32100-2015 unified social credit code: 31-character alphabet and position weights.
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
+_CREDIT_INDEX = np.full(256, -1, dtype=np.int64)
+for _i, _c in enumerate(_CREDIT_ALPHABET):
+    _CREDIT_INDEX[ord(_c)] = _i
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A cell that was ignored (treated as unknown) or a row-level problem."""
+
+    row: int  # position in the input, 0-based
+    field: str
+    value: str
+    zh: str
+    en: str
+    severity: str = "error"  # "error": the cell is ignored; "warning": kept, but looks wrong
+
+    def text_zh(self) -> str:
+        label = FIELDS[self.field].label_zh if self.field in FIELDS else self.field
+        return f"{label}({self.field}): {self.zh}" + (f"「{self.value}」" if self.value else "")
+
+
+def credit_code_valid(codes: pd.Series) -> np.ndarray:
+    """Vectorised GB 32100-2015 check: 18 characters and a matching check character."""
+    text = codes.astype("string").str.strip().str.upper().fillna("")
+    ok = text.str.len().to_numpy() == 18
+    result = np.zeros(len(text), dtype=bool)
+    if not ok.any():
+        return result
+    raw = np.frombuffer("".join(text[ok].tolist()).encode("ascii", "replace"), dtype=np.uint8)
+    idx = _CREDIT_INDEX[raw].reshape(-1, 18)
+    valid_chars = (idx >= 0).all(axis=1)
+    check = (31 - (idx[:, :17] * _CREDIT_WEIGHTS).sum(axis=1) % 31) % 31
+    result[np.flatnonzero(ok)] = valid_chars & (check == idx[:, 17])
+    return result
+
+
+def _is_blank(values: pd.Series) -> np.ndarray:
+    if values.dtype.kind in "fiub":
+        return values.isna().to_numpy()
+    if values.dtype.kind == "M":
+        return values.isna().to_numpy()
+    text = values.astype("string")
+    return (text.isna() | text.str.fullmatch(r"\s*").fillna(True)).to_numpy(dtype=bool)
+
+
+def _parse_numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Returns (numbers with NaN for blanks and failures, mask of failed non-blank cells)."""
+    if values.dtype.kind in "fiu":
+        out = values.to_numpy(dtype=float)
+        return out, np.zeros(len(out), dtype=bool)
+    if values.dtype.kind == "b":
+        return values.to_numpy(dtype=float), np.zeros(len(values), dtype=bool)
+    text = values.astype("string").str.translate(_FULLWIDTH).str.strip()
+    text = text.str.replace(r"[,\s¥￥元]", "", regex=True)
+    percent = text.str.endswith("%").fillna(False).to_numpy(dtype=bool)
+    text = text.str.rstrip("%")
+    out = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    out = np.where(percent, out / 100.0, out)
+    blank = _is_blank(values)
+    failed = ~blank & np.isnan(out)
+    # numbers that pandas parses but that are not finite (inf) are errors too
+    failed |= np.isinf(out)
+    out[np.isinf(out)] = np.nan
+    return out, failed
+
+
+def _parse_bool(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if values.dtype.kind in "fiub":
+        out = values.to_numpy(dtype=float)
+        failed = ~np.isnan(out) & ~np.isin(out, (0.0, 1.0))
+        out[failed] = np.nan
+        return out, failed
+    text = values.astype("string").str.strip().str.lower()
+    out = np.full(len(values), np.nan)
+    out[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = 1.0
+    out[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = 0.0
+    failed = ~_is_blank(values) & np.isnan(out)
+    return out, failed
+
+
+def _parse_date(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if values.dtype.kind == "M":
+        out = values.to_numpy(dtype="datetime64[ns]")
+        return out, np.zeros(len(out), dtype=bool)
+    text = values.astype("string").str.strip().str.replace(r"[./年月]", "-", regex=True)
+    text = text.str.replace("日", "", regex=False)
+    out = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
+    # Excel serial dates (days since 1899-12-30) arrive as plain numbers.
+    serial = pd.to_numeric(text, errors="coerce")
+    is_serial = out.isna() & serial.between(1, 80000)
+    if is_serial.any():
+        out = out.where(
+            ~is_serial, pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D")
+        )
+    out = out.to_numpy(dtype="datetime64[ns]")
+    failed = ~_is_blank(values) & np.isnat(out)
+    return out, failed
+
+
+def _parse_text(values: pd.Series) -> np.ndarray:
+    text = values.astype("string").str.strip()
+    out = text.to_numpy(dtype=object, na_value=None)
+    out[(text == "").fillna(True).to_numpy(dtype=bool)] = None
+    return out
+
+
+def _parse_enum(field: str, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    text = values.astype("string").str.strip().str.lower()
+    out = text.map(_ENUM_LOOKUP[field], na_action="ignore").astype(object).to_numpy()
+    out = np.where(pd.isna(out), None, out)
+    failed = ~_is_blank(values) & (out == None)  # noqa: E711 (element-wise)
+    return out, failed
+
+
+_LIMITS: dict[str, tuple[float, float]] = {
+    # field: (minimum, maximum) of a plausible value; outside is an invalid cell
+    "digital_level": (1, 4),
+    "hte_advancement": (0, 8),
+    "hte_core_support": (0, 8),
+    "niche_market_share": (0, 1),
+    "srdi_local_points": (0, 15),
+    "srdi_dev_score": (0, 100),
+    "fiscal_year": (1990, 2100),
+}
+# Money fields that can legitimately be negative (profits, net assets).
+_SIGNED = {"net_profit_y0", "net_profit_y1", "net_profit_y2"} | {
+    f"net_assets_y{k}" for k in range(3)
+}
+
+
+@dataclass
+class CanonicalFrame:
+    """Firms as typed columns (one numpy array per contract field) plus the problems found."""
+
+    columns: dict[str, np.ndarray]
+    errors: list[CellError]
+    n: int
+
+    def num(self, field: str) -> np.ndarray:
+        return self.columns[field]
+
+    def text(self, field: str) -> np.ndarray:
+        return self.columns[field]
+
+    def isnull(self, field: str) -> np.ndarray:
+        col = self.columns[field]
+        if col.dtype.kind == "f":
+            return np.isnan(col)
+        if col.dtype.kind == "M":
+            return np.isnat(col)
+        return pd.isna(col)
+
+    def take(self, rows: np.ndarray) -> CanonicalFrame:
+        return CanonicalFrame({k: v[rows] for k, v in self.columns.items()}, [], len(rows))
+
+    def replace(self, **columns: np.ndarray) -> CanonicalFrame:
+        return CanonicalFrame({**self.columns, **columns}, self.errors, self.n)
+
+
+def _error_rows(mask: np.ndarray, field: str, raw: pd.Series, zh: str, en: str, sev="error"):
+    for i in np.flatnonzero(mask):
+        value = raw.iloc[i]
+        yield CellError(int(i), field, "" if pd.isna(value) else str(value), zh, en, sev)
+
+
+def canonicalize(data: pd.DataFrame) -> CanonicalFrame:
+    """Parse a DataFrame whose columns use canonical field names into a CanonicalFrame.
+
+    Missing columns are all-unknown. Columns that are not contract fields are ignored here
+    (the batch layer passes them through).
+    """
+    n = len(data)
+    data = data.reset_index(drop=True)
+    columns: dict[str, np.ndarray] = {}
+    errors: list[CellError] = []
+    for name, spec in FIELDS.items():
+        if name not in data.columns:
+            if spec.type in NUMERIC_TYPES or spec.type == "bool":
+                columns[name] = np.full(n, np.nan)
+            elif spec.type == "date":
+                columns[name] = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+            else:
+                columns[name] = np.full(n, None, dtype=object)
+            continue
+        raw = data[name]
+        if spec.type in NUMERIC_TYPES:
+            values, failed = _parse_numeric(raw)
+            errors += _error_rows(failed, name, raw, "不是有效数字，按未知处理", "not a number")
+            low, high = _LIMITS.get(name, (-np.inf if name in _SIGNED else 0.0, np.inf))
+            bad = ~np.isnan(values) & ((values < low) | (values > high))
+            if bad.any():
+                errors += _error_rows(
+                    bad,
+                    name,
+                    raw,
+                    f"数值超出合理范围[{low:g}, {high:g}]，按未知处理",
+                    f"outside the valid range [{low:g}, {high:g}]",
+                )
+                values = np.where(bad, np.nan, values)
+            if spec.type == "integer":
+                frac = ~np.isnan(values) & (values != np.floor(values))
+                if frac.any():
+                    errors += _error_rows(frac, name, raw, "应为整数，按未知处理", "not a whole number")
+                    values = np.where(frac, np.nan, values)
+        elif spec.type == "bool":
+            values, failed = _parse_bool(raw)
+            errors += _error_rows(failed, name, raw, "应为是/否，按未知处理", "not a yes/no value")
+        elif spec.type == "date":
+            values, failed = _parse_date(raw)
+            errors += _error_rows(failed, name, raw, "不是有效日期，按未知处理", "not a date")
+        elif name in ENUMS:
+            values, failed = _parse_enum(name, raw)
+            allowed = "/".join(ENUMS[name])
+            errors += _error_rows(
+                failed, name, raw, f"取值无效（可选：{allowed}），按未知处理", f"not one of {allowed}"
+            )
+        else:
+            values = _parse_text(raw)
+        columns[name] = values
+    frame = CanonicalFrame(columns, errors, n)
+    _cross_checks(frame, data)
+    return frame
+
+
+def _cross_checks(frame: CanonicalFrame, data: pd.DataFrame) -> None:
+    """Checks that involve more than one field; they blank the implausible cell."""
+    cols, errors = frame.columns, frame.errors
+    codes = cols["credit_code"]
+    present = ~pd.isna(codes)
+    if present.any():
+        valid = credit_code_valid(pd.Series(codes))
+        bad = present & ~valid
+        for i in np.flatnonzero(bad):
+            errors.append(
+                CellError(
+                    int(i),
+                    "credit_code",
+                    str(codes[i]),
+                    "统一社会信用代码校验失败（GB 32100-2015），按未知处理",
+                    "fails the GB 32100-2015 check character",
+                )
+            )
+        cols["credit_code"] = np.where(bad, None, codes)
+    region = cols["region_code"]
+    present = ~pd.isna(region)
+    if present.any():
+        ok = pd.Series(region).astype("string").str.fullmatch(r"\d{6}").fillna(False).to_numpy()
+        bad = present & ~ok
+        for i in np.flatnonzero(bad):
+            errors.append(
+                CellError(int(i), "region_code", str(region[i]), "应为6位行政区划代码", "not 6 digits")
+            )
+        cols["region_code"] = np.where(bad, None, region)
+    for field in ("tech_staff", "rd_staff"):
+        over = cols[field] > cols["employees"]
+        for i in np.flatnonzero(over):
+            errors.append(
+                CellError(
+                    int(i),
+                    field,
+                    f"{cols[field][i]:g}",
+                    f"大于职工总数（{cols['employees'][i]:g}），按未知处理",
+                    "greater than total employees",
+                )
+            )
+        cols[field] = np.where(over, np.nan, cols[field])
+    ip1, main1 = cols["ip_class1"], cols["ip_class1_main_product"]
+    over = main1 > ip1
+    for i in np.flatnonzero(over):
+        errors.append(
+            CellError(
+                int(i),
+                "ip_class1_main_product",
+                f"{main1[i]:g}",
+                f"大于Ⅰ类知识产权总数（{ip1[i]:g}），按未知处理",
+                "greater than ip_class1",
+            )
+        )
+    cols["ip_class1_main_product"] = np.where(over, np.nan, main1)
+    for k in range(3):
+        rd, rev = cols[f"rd_expense_y{k}"], cols[f"revenue_y{k}"]
+        odd = rd > 10 * rev
+        for i in np.flatnonzero(odd):
+            errors.append(
+                CellError(
+                    int(i),
+                    f"rd_expense_y{k}",
+                    f"{rd[i]:g}",
+                    "研发费用超过营业收入的10倍，请核对单位",
+                    "R&D expense exceeds 10 × revenue; check the unit",
+                    severity="warning",
+                )
+            )

@@ -1,0 +1,72 @@
+"""How values read to a person, in Chinese and English."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scoring.fields import ENUMS
+
+ENUM_ZH = {canon: aliases[0] for values in ENUMS.values() for canon, aliases in values.items()}
+ENUM_ZH["own"] = "自建或联合"
+
+
+def is_unknown(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    if isinstance(value, np.datetime64):
+        return bool(np.isnat(value))
+    return False
+
+
+def fmt_value(value, unit: str, lang: str = "zh") -> str:
+    """A metric or field value in the unit people use (万元 for money, % for ratios)."""
+    if is_unknown(value):
+        return "未填写" if lang == "zh" else "missing"
+    if isinstance(value, np.datetime64):
+        return str(value.astype("datetime64[D]"))
+    if isinstance(value, str):
+        return ENUM_ZH.get(value, value) if lang == "zh" else value
+    value = float(value)
+    if math.isinf(value):
+        if value < 0:
+            return "不适用（基期非正）" if lang == "zh" else "n/a (non-positive base)"
+        return "∞"
+    if unit == "ratio":
+        return f"{value * 100:.2f}%"
+    if unit == "money":
+        return fmt_money(value, lang)
+    if unit == "bool":
+        return ("是" if value == 1 else "否") if lang == "zh" else ("yes" if value == 1 else "no")
+    if unit == "days":
+        return f"{value:.0f}天" if lang == "zh" else f"{value:.0f} days"
+    if unit == "years":
+        return f"{value:.1f}年" if lang == "zh" else f"{value:.1f} years"
+    if unit == "count":
+        return f"{value:g}"
+    return f"{value:g}"
+
+
+def fmt_money(yuan: float, lang: str = "zh") -> str:
+    if lang == "zh":
+        if abs(yuan) >= 1e8:
+            return f"{yuan / 1e8:,.2f}亿元"
+        return f"{yuan / 1e4:,.2f}万元"
+    if abs(yuan) >= 1e6:
+        return f"¥{yuan / 1e6:,.2f}M"
+    return f"¥{yuan:,.0f}"
+
+
+def fmt_threshold(op: str, target, unit: str, lang: str = "zh") -> str:
+    from scoring.conditions import OP_SYMBOL
+
+    if op == "eq" and unit == "bool":
+        return fmt_value(float(target), "bool", lang)
+    if op in ("eq", "in") and unit == "text":
+        values = target if isinstance(target, list) else [target]
+        labels = [fmt_value(v, "text", lang) for v in values]
+        return ("为" if lang == "zh" else "is ") + "/".join(labels)
+    return f"{OP_SYMBOL[op]} {fmt_value(target, unit, lang)}"

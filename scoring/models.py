@@ -1,0 +1,106 @@
+"""The result of an assessment as plain data (pydantic models): what the API returns."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class TraceEntry(BaseModel):
+    """One rule (or one part of a compound rule) for one firm."""
+
+    rule_id: str
+    kind: str  # gate, indicator, direct, condition
+    group: str | None = None
+    zh: str
+    en: str
+    outcome: Literal["pass", "fail", "unknown", "scored"]
+    value_zh: str | None = None
+    value_en: str | None = None
+    threshold_zh: str | None = None
+    threshold_en: str | None = None
+    points: float | None = None
+    points_min: float | None = None  # least points possible with the missing inputs
+    points_max_possible: float | None = None
+    points_available: float | None = None
+    band_range: list[float] | None = None  # expert-scored band: the official range
+    source: str | None = None
+    evidence: str | None = None
+    note: str | None = None
+    missing: list[str] = []
+    parts: list[TraceEntry] = []
+
+
+class Gap(BaseModel):
+    """The least change that passes a failed rule (or reaches a higher band)."""
+
+    ladder: str
+    rule_id: str
+    kind: str  # gate, indicator, direct, score
+    metric: str | None = None
+    field: str | None = None
+    current: float | None = None
+    target: float | None = None
+    change: float | None = None  # in ``unit``: yuan, persons, items, days, points
+    unit: str | None = None
+    zh: str
+    en: str
+    lead_months: int = 0
+    points_gain: float | None = None
+    option: int | None = None  # alternatives of one rule share a rule_id, numbered
+
+
+class LadderAssessment(BaseModel):
+    ladder: str
+    name_zh: str
+    name_en: str
+    status: Literal["eligible", "ineligible", "undetermined"]
+    held: bool | None = None
+    score: float | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+    pass_mark: str | None = None
+    route: Literal["direct", "score", "gate"] | None = None
+    ruleset: str | None = None
+    title_zh: str | None = None
+    documents: list[str] = []
+    failed: list[str] = []
+    missing: list[str] = []
+    trace: list[TraceEntry] = []
+    gaps: list[Gap] = []
+    notes_zh: list[str] = []
+    notes_en: list[str] = []
+    not_evaluated_zh: list[str] = []
+    not_evaluated_en: list[str] = []
+
+
+class PathStep(BaseModel):
+    ladder: str
+    name_zh: str
+    status: str
+    needs_zh: list[str]
+    needs_en: list[str]
+    lead_months: int
+
+
+class InputIssue(BaseModel):
+    field: str
+    value: str
+    zh: str
+    en: str
+    severity: Literal["error", "warning"]
+
+
+class Assessment(BaseModel):
+    name: str | None
+    credit_code: str | None
+    fiscal_year: int | None
+    reference_date: str
+    mode: Literal["new", "review"]
+    ladders: dict[str, LadderAssessment]
+    next_rung: str | None
+    path: list[PathStep]
+    criteria_version: str
+    input_issues: list[InputIssue] = Field(default_factory=list)
+    input_hash: str

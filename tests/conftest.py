@@ -1,0 +1,12 @@
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TODAY = dt.date(2026, 11, 22)  # fixed so results never depend on the day the tests run
+
+
+@pytest.fixture
+def today() -> dt.date:
+    return TODAY
