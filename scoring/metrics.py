@@ -599,6 +599,18 @@ def _ip1_own(c):
     return np.where(known, out, np.nan)
 
 
+@metric(
+    "maker_china_best_rank",
+    "count",
+    (),
+    "近三年“创客中国”大赛最好名次",
+    "Best Maker China rank in the last three years",
+)
+def _maker_rank(c):
+    # the contract defines an empty cell as "no ranking", so it is known and fails every rank cap
+    return np.where(np.isnan(c["maker_china_rank"]), np.inf, c["maker_china_rank"])
+
+
 # ---- every contract field is also a metric of the same name ---------------------------
 
 _LEAD = {"ip_class1": 24, "ip_class1_main_product": 24, "ip_class1_high_value": 24,
