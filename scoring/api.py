@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from scoring.engine import STATUS_OF_CODE, Evaluation, evaluate, next_rungs
+from scoring.engine import STATUS_OF_CODE, Coded, Evaluation, evaluate, next_rungs
 from scoring.explain import RowView, ladder_assessment, upgrade_path
 from scoring.fields import FIELDS, CellError, canonicalize
 from scoring.models import Assessment, InputIssue
@@ -105,23 +105,22 @@ def _assessment(ev: Evaluation, row: int, data: dict) -> Assessment:
     )
 
 
-def _criteria_versions(ev: Evaluation) -> np.ndarray:
+def _criteria_versions(ev: Evaluation) -> Coded:
     """``tech_sme@2022;high_tech@2016;...`` per row, built once per distinct combination."""
-    codes = np.zeros(ev.frame.n, dtype=np.int64)
-    uniques_by_ladder = []
+    combo = np.zeros(ev.frame.n, dtype=np.int64)
     for ladder in LADDERS:
-        c, u = pd.factorize(ev.ladders[ladder].ruleset)
-        codes = codes * (len(u) + 1) + c
-        uniques_by_ladder.append((c, u))
-    combo_codes, first = np.unique(codes, return_index=True)
-    texts = np.array(
-        [
-            ";".join(u[c[i]] for c, u in uniques_by_ladder if u[c[i]])
-            for i in first
-        ],
-        dtype=object,
-    )
-    return texts[np.searchsorted(combo_codes, codes)]
+        rs = ev.ladders[ladder].ruleset
+        combo = combo * (len(rs.categories) + 1) + rs.codes
+    codes, uniques = pd.factorize(combo)
+    first = np.zeros(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]  # a row of each combination
+    texts = [
+        ";".join(k for k in (ev.ladders[lad].ruleset[int(i)] for lad in LADDERS) if k)
+        for i in first
+    ]
+    out = Coded(ev.frame.n)
+    out.assign(np.arange(ev.frame.n), codes, texts)
+    return out
 
 
 def _row_errors(errors: list[CellError], n: int) -> np.ndarray:
@@ -134,6 +133,9 @@ def _row_errors(errors: list[CellError], n: int) -> np.ndarray:
     return out
 
 
+CHUNK_ROWS = 200_000  # rows scored at a time: bounds memory and keeps temporaries reusable
+
+
 def assess_frame(
     df: pd.DataFrame,
     *,
@@ -141,40 +143,67 @@ def assess_frame(
     mode: str = "new",
     overrides: dict[str, Any] | None = None,
     today: dt.date | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> pd.DataFrame:
     """Score many firms: the input columns followed by the batch output contract columns.
 
     Rows keep their input order. A row without a name is ``rejected`` with the reason; every
     other row is ``scored``, with the cells that were ignored listed in ``row_errors``.
+    Large frames are scored in chunks of ``chunk_rows``; the result does not depend on it.
     """
-    frame = canonicalize(df)
-    ev = evaluate(frame, as_of=as_of, mode=mode, rulesets=_rulesets(overrides), today=today)
-    return result_frame(df, ev)
+    rulesets = _rulesets(overrides)
+    n = len(df)
+    merged: dict[str, Any] = {}
+    for start in range(0, max(n, 1), chunk_rows):
+        part = df.iloc[start : start + chunk_rows]
+        ev = evaluate(canonicalize(part), as_of=as_of, mode=mode, rulesets=rulesets, today=today)
+        rows = np.arange(start, start + len(part))
+        for name, col in result_columns(ev).items():
+            if isinstance(col, Coded):
+                merged.setdefault(name, Coded(n)).assign(rows, col.codes, col.categories)
+            else:
+                merged.setdefault(name, np.empty(n, dtype=col.dtype))[rows] = col
+    result = pd.DataFrame(
+        {name: col.categorical() if isinstance(col, Coded) else col
+         for name, col in merged.items()},
+        index=df.index,
+    )[OUTPUT_COLUMNS]
+    passthrough = df.drop(columns=[c for c in OUTPUT_COLUMNS if c in df.columns])
+    return pd.concat([passthrough, result], axis=1)
 
 
-def result_frame(df: pd.DataFrame, ev: Evaluation) -> pd.DataFrame:
+def _coded(codes: np.ndarray, categories: list[str], blank: np.ndarray) -> Coded:
+    out = Coded(len(codes))
+    out.assign(np.arange(len(codes)), np.asarray(codes), categories)
+    out.codes[blank] = 0  # category 0 is always ""
+    return out
+
+
+def result_columns(ev: Evaluation) -> dict[str, Any]:
+    """The output contract for one evaluated frame: text columns as Coded, scores as floats."""
     n = ev.frame.n
     names = ev.frame.text("name")
     rejected = np.array([v is None for v in names], dtype=bool)
     errors = _row_errors(ev.frame.errors, n)
-    errors = np.where(rejected, "缺少企业名称（name），无法评价", errors)
+    errors[rejected] = "缺少企业名称（name），无法评价"
     out: dict[str, Any] = {
-        "row_status": np.where(rejected, "rejected", "scored").astype(object),
+        "row_status": _coded(rejected.astype(np.int8), ["scored", "rejected"], np.zeros(n, bool)),
         "row_errors": errors,
     }
     for ladder in LADDERS:
         res = ev.ladders[ladder]
-        out[f"{ladder}_status"] = np.where(rejected, "", STATUS_OF_CODE[res.status])
+        out[f"{ladder}_status"] = _coded(res.status, list(STATUS_OF_CODE), rejected)
         out[f"{ladder}_score"] = np.where(rejected, np.nan, res.score)
-        out[f"{ladder}_route"] = np.where(rejected, "", res.route)
-        out[f"{ladder}_failed"] = np.where(rejected, "", res.failed)
-        out[f"{ladder}_missing"] = np.where(rejected, "", res.missing)
-    out["gazelle_ruleset"] = np.where(rejected, "", ev.ladders["gazelle"].ruleset)
-    out["next_rung"] = np.where(rejected, "", next_rungs(ev))
-    out["criteria_version"] = np.where(rejected, "", _criteria_versions(ev))
-    result = pd.DataFrame(out, index=df.index)
-    passthrough = df.drop(columns=[c for c in OUTPUT_COLUMNS if c in df.columns])
-    return pd.concat([passthrough, result], axis=1)
+        for part in ("route", "failed", "missing"):
+            coded = getattr(res, part)
+            out[f"{ladder}_{part}"] = _coded(coded.codes, coded.categories, rejected)
+    gz = ev.ladders["gazelle"].ruleset
+    out["gazelle_ruleset"] = _coded(gz.codes, gz.categories, rejected)
+    rung = next_rungs(ev)
+    out["next_rung"] = _coded(rung.codes, rung.categories, rejected)
+    versions = _criteria_versions(ev)
+    out["criteria_version"] = _coded(versions.codes, versions.categories, rejected)
+    return out
 
 
 class LadderChange(BaseModel):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 FAIL, UNKNOWN, PASS = np.int8(0), np.int8(1), np.int8(2)
 OPS = ("min", "max", "gt", "lt", "eq", "in")
@@ -52,12 +53,41 @@ class MetricSource:
         return len(next(iter(self._columns.values()))) if self.rows is None else len(self.rows)
 
 
+def kleene(op, outcomes: list[np.ndarray]) -> np.ndarray:
+    """AND (np.minimum) or OR (np.maximum) of outcome arrays, pairwise without stacking them."""
+    out = outcomes[0].copy()
+    for other in outcomes[1:]:
+        op(out, other, out=out)
+    return out
+
+
+def compare(values: np.ndarray, op: str, target) -> np.ndarray:
+    """``values op target`` on floats; NaN compares False (the caller marks it unknown).
+
+    Ratios computed in binary floating point land a hair off exact decimal edges
+    (0.35000000000000003); a 1e-12 relative tolerance keeps "含" boundaries exact.
+    """
+    if op == "in":
+        return np.isin(values, [float(t) for t in target])
+    eps = 1e-12 * max(1.0, abs(float(target)))
+    with np.errstate(invalid="ignore"):
+        if op == "min":
+            return values >= target - eps
+        if op == "max":
+            return values <= target + eps
+        if op == "gt":
+            return values > target + eps
+        if op == "lt":
+            return values < target - eps
+        return np.abs(values - float(target)) <= eps  # eq
+
+
 def _unknown_mask(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "f":
         return np.isnan(values)
     if values.dtype.kind == "M":
         return np.isnat(values)
-    return np.frompyfunc(lambda v: v is None, 1, 1)(values).astype(bool)
+    return pd.isna(values)
 
 
 @dataclass
@@ -84,30 +114,17 @@ class Leaf(Condition):
 
     def evaluate(self, m: MetricSource) -> np.ndarray:
         values = m[self.metric]
-        unknown = _unknown_mask(values)
         op, target = self.op, self.value
         if values.dtype.kind == "f":
-            # Ratios computed in binary floating point land a hair off exact decimal edges
-            # (0.35000000000000003); a 1e-12 relative tolerance keeps "含" boundaries exact.
-            eps = 1e-12 * max(1.0, abs(float(target))) if op != "in" else 0.0
-            with np.errstate(invalid="ignore"):
-                if op == "min":
-                    ok = values >= target - eps
-                elif op == "max":
-                    ok = values <= target + eps
-                elif op == "gt":
-                    ok = values > target + eps
-                elif op == "lt":
-                    ok = values < target - eps
-                elif op == "eq":
-                    ok = np.abs(values - float(target)) <= eps
-                else:
-                    ok = np.isin(values, [float(t) for t in target])
-        elif op == "in":
-            ok = np.isin(values.astype(str), [str(t) for t in target])
-        else:  # eq on text
-            ok = values.astype(str) == str(target)
-        return np.where(unknown, UNKNOWN, np.where(ok, PASS, FAIL)).astype(np.int8)
+            ok = compare(values, op, target)
+            unknown = np.isnan(values)
+        else:  # text: hash lookups, not a string copy of the column
+            targets = [str(t) for t in (target if op == "in" else [target])]
+            ok = pd.Series(values, dtype=object, copy=False).isin(targets).to_numpy()
+            unknown = _unknown_mask(values)
+        out = ok.view(np.int8) * np.int8(2)  # PASS where ok, FAIL elsewhere
+        out[unknown] = UNKNOWN
+        return out
 
     def metrics(self) -> set[str]:
         return {self.metric}
@@ -121,7 +138,7 @@ class AllOf(Condition):
     parts: list[Condition]
 
     def evaluate(self, m: MetricSource) -> np.ndarray:
-        return np.minimum.reduce([p.evaluate(m) for p in self.parts])
+        return kleene(np.minimum, [p.evaluate(m) for p in self.parts])
 
     def metrics(self) -> set[str]:
         return set().union(*(p.metrics() for p in self.parts))
@@ -133,7 +150,7 @@ class AllOf(Condition):
 @dataclass
 class AnyOf(AllOf):
     def evaluate(self, m: MetricSource) -> np.ndarray:
-        return np.maximum.reduce([p.evaluate(m) for p in self.parts])
+        return kleene(np.maximum, [p.evaluate(m) for p in self.parts])
 
 
 @dataclass
@@ -196,6 +213,9 @@ def compile_condition(spec: dict, where: str) -> Condition:
         return Cases(ident, zh, en, cases)
     if "by" in spec:
         # threshold chosen by the band of another metric: bands[i].upto is inclusive
+        extra = set(spec) - {"by", "metric", "bands", "id", "zh", "en"}
+        if extra:
+            raise ValueError(f"{where}: unknown keys {sorted(extra)}")
         cases = []
         for i, band in enumerate(spec["bands"]):
             op = _single_op(band, f"{where}.bands[{i}]", extra={"upto", "below", "zh", "en"})

@@ -13,18 +13,49 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scoring.conditions import FAIL, PASS, UNKNOWN, MetricSource
+from scoring.conditions import FAIL, PASS, UNKNOWN, MetricSource, kleene
 from scoring.fields import CanonicalFrame
 from scoring.rulesets import LADDERS, RuleSet, Score, load_all, select
 
 ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"
 STATUS_OF_CODE = np.array([INELIGIBLE, UNDETERMINED, ELIGIBLE], dtype=object)
+ROUTES = ["", "direct", "score", "gate"]
 HELD_FIELD = {
     "tech_sme": "is_tech_sme",
     "innovative_sme": "is_innovative_sme",
     "high_tech": "is_high_tech",
     "srdi_sme": "is_srdi_sme",
 }
+
+
+class Coded:
+    """A text column as integer codes into a short list of distinct strings.
+
+    Results repeat a handful of values (statuses, rule-set keys, the same failed-rule lists)
+    across millions of rows; codes keep them cheap and turn into a pandas Categorical.
+    """
+
+    def __init__(self, n: int):
+        self.codes = np.zeros(n, dtype=np.int32)
+        self.categories: list[str] = [""]
+        self._index = {"": 0}
+
+    def code(self, text: str) -> int:
+        if text not in self._index:
+            self._index[text] = len(self.categories)
+            self.categories.append(text)
+        return self._index[text]
+
+    def assign(self, rows: np.ndarray, codes: np.ndarray, texts: list[str]) -> None:
+        mapping = np.array([self.code(t) for t in texts], dtype=np.int32)
+        self.codes[rows] = mapping[codes]
+
+    def __getitem__(self, row: int) -> str:
+        return self.categories[self.codes[row]]
+
+    def categorical(self, blank: np.ndarray | None = None) -> pd.Categorical:
+        codes = self.codes if blank is None else np.where(blank, 0, self.codes)
+        return pd.Categorical.from_codes(codes, categories=self.categories)
 
 
 @dataclass
@@ -39,7 +70,7 @@ class GroupResult:
     direct: np.ndarray
     passmark: np.ndarray
     status: np.ndarray  # codes
-    route: np.ndarray  # "direct" / "score" / "gate" / ""
+    route: np.ndarray  # codes into ROUTES
     total: Score | None
     group_totals: dict[str, Score]
     source: MetricSource
@@ -52,10 +83,10 @@ class LadderResult:
     score: np.ndarray
     score_lo: np.ndarray
     score_hi: np.ndarray
-    route: np.ndarray
-    failed: np.ndarray  # ";"-joined rule ids
-    missing: np.ndarray  # ";"-joined field names
-    ruleset: np.ndarray  # rule-set key per row ("" when none is in force)
+    route: Coded  # "direct" / "score" / "gate" / ""
+    failed: Coded  # ";"-joined rule ids
+    missing: Coded  # ";"-joined field names
+    ruleset: Coded  # rule-set key per row ("" when none is in force)
     groups: list[GroupResult] = field(default_factory=list)
 
     def group_of(self, row: int) -> tuple[GroupResult, int] | None:
@@ -92,25 +123,21 @@ def reference_dates(frame: CanonicalFrame, as_of: dt.date | None, today: dt.date
 
 
 def _select_groups(rulesets, ladder, ref, mode, region) -> list[tuple[RuleSet | None, np.ndarray]]:
+    """Rows grouped by the rule set that applies to them (few groups, found per distinct key)."""
+    keys, days = pd.factorize(ref)
     if ladder == "gazelle":
-        keys = pd.Series(ref.astype("int64")).astype(str) + "|" + pd.Series(region).fillna("")
-    else:
-        keys = pd.Series(ref.astype("int64"))
-    codes, uniques = pd.factorize(keys)
-    chosen: dict[str, list[int]] = {}
+        region_codes, regions = pd.factorize(pd.Series(region, dtype=object))
+        keys = keys * (len(regions) + 1) + (region_codes + 1)
+    distinct, first = np.unique(keys, return_index=True)
+    by_set: dict[str, list[int]] = {}
     sets: dict[str, RuleSet | None] = {}
-    for code, key in enumerate(uniques):
-        day = ref[np.argmax(codes == code)]
-        reg = str(key).split("|", 1)[1] if ladder == "gazelle" else None
-        rs = select(rulesets, ladder, day.astype(dt.date), mode, reg or None)
+    for key, row in zip(distinct, first, strict=True):
+        reg = region[row] if ladder == "gazelle" else None
+        rs = select(rulesets, ladder, ref[row].astype(dt.date), mode, reg or None)
         name = rs.key if rs else ""
         sets[name] = rs
-        chosen.setdefault(name, []).append(code)
-    groups = []
-    for name, code_list in chosen.items():
-        rows = np.flatnonzero(np.isin(codes, code_list))
-        groups.append((sets[name], rows))
-    return groups
+        by_set.setdefault(name, []).append(key)
+    return [(sets[name], np.flatnonzero(np.isin(keys, ks))) for name, ks in by_set.items()]
 
 
 def _sum_scores(scores: list[Score], cap: float | None = None) -> Score:
@@ -131,12 +158,12 @@ def evaluate_group(rs: RuleSet, source: MetricSource) -> GroupResult:
     n = len(source)
     outcomes = {r.id: r.outcome(source) for r in rs.gates + rs.directs}
     gate = (
-        np.minimum.reduce([outcomes[r.id] for r in rs.gates])
+        kleene(np.minimum, [outcomes[r.id] for r in rs.gates])
         if rs.gates
         else np.full(n, PASS, dtype=np.int8)
     )
     direct = (
-        np.maximum.reduce([outcomes[r.id] for r in rs.directs])
+        kleene(np.maximum, [outcomes[r.id] for r in rs.directs])
         if rs.directs
         else np.full(n, FAIL, dtype=np.int8)
     )
@@ -163,29 +190,27 @@ def evaluate_group(rs: RuleSet, source: MetricSource) -> GroupResult:
     else:
         qualify = np.full(n, PASS, dtype=np.int8)
     status = np.minimum(gate, qualify)
-    route = np.full(n, "", dtype=object)
+    route = np.zeros(n, dtype=np.int8)  # codes into ROUTES
+    decided_by = ROUTES.index("score" if rs.scored else "gate")
     if rs.scored or rs.directs:
-        route[(status == PASS) & (direct == PASS)] = "direct"
-        route[(status == PASS) & (direct != PASS)] = "score" if rs.scored else "gate"
-        route[(status == FAIL) & (gate != FAIL)] = "score" if rs.scored else "direct"
+        route[(status == PASS) & (direct == PASS)] = ROUTES.index("direct")
+        route[(status == PASS) & (direct != PASS)] = decided_by
+        route[(status == FAIL) & (gate != FAIL)] = ROUTES.index("score" if rs.scored else "direct")
     else:
-        route[status == PASS] = "gate"
-    route[(status == FAIL) & (gate == FAIL)] = "gate"
+        route[status == PASS] = ROUTES.index("gate")
+    route[(status == FAIL) & (gate == FAIL)] = ROUTES.index("gate")
     return GroupResult(rs, source.rows, outcomes, scores, gate, direct, passmark, status, route,
                        total, group_totals, source)
 
 
-def _join_bits(bits: np.ndarray, names: list[str]) -> np.ndarray:
-    """Turn per-row bitmasks into ';'-joined names, building each distinct string once."""
-    uniques, inverse = np.unique(bits, return_inverse=True)
-    texts = np.array(
-        [";".join(name for i, name in enumerate(names) if int(u) >> i & 1) for u in uniques],
-        dtype=object,
-    )
-    return texts[inverse]
+def _join_bits(bits: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Per-row bitmasks as codes into ';'-joined names, each distinct string built once."""
+    codes, uniques = pd.factorize(bits)
+    texts = [";".join(name for i, name in enumerate(names) if int(u) >> i & 1) for u in uniques]
+    return codes, texts
 
 
-def _failed_and_missing(g: GroupResult, frame: CanonicalFrame) -> tuple[np.ndarray, np.ndarray]:
+def _failed_and_missing(g: GroupResult, frame: CanonicalFrame):
     rs, n = g.ruleset, len(g.rows)
     failed_names = [r.id for r in rs.gates]
     failed = np.zeros(n, dtype=np.int64)
@@ -245,10 +270,10 @@ def evaluate(
             score=np.full(n, np.nan),
             score_lo=np.full(n, np.nan),
             score_hi=np.full(n, np.nan),
-            route=np.full(n, "", dtype=object),
-            failed=np.full(n, "", dtype=object),
-            missing=np.full(n, "", dtype=object),
-            ruleset=np.full(n, "", dtype=object),
+            route=Coded(n),
+            failed=Coded(n),
+            missing=Coded(n),
+            ruleset=Coded(n),
         )
         for rs, rows in _select_groups(rulesets, ladder, ref, mode, frame.text("region_code")):
             if rs is None:
@@ -258,25 +283,27 @@ def evaluate(
             g.rows = rows
             res.groups.append(g)
             res.status[rows] = g.status
-            res.route[rows] = g.route
-            res.ruleset[rows] = rs.key
+            res.route.assign(rows, g.route, ROUTES)
+            res.ruleset.assign(rows, np.zeros(len(rows), dtype=np.int32), [rs.key])
             if g.total is not None:
                 res.score[rows] = g.total.est
                 res.score_lo[rows] = g.total.lo
                 res.score_hi[rows] = g.total.hi
-            res.failed[rows], res.missing[rows] = _failed_and_missing(g, frame)
+            failed, missing = _failed_and_missing(g, frame)
+            res.failed.assign(rows, *failed)
+            res.missing.assign(rows, *missing)
         ladders[ladder] = res
     return Evaluation(frame, ladders, ref, mode, rulesets, source)
 
 
-def next_rungs(ev: Evaluation) -> np.ndarray:
+def next_rungs(ev: Evaluation) -> Coded:
     """The first ladder on the usual path that the firm does not hold and is not barred from.
 
     A ladder is skipped when the firm already holds it (status field = 是) or when a ceiling
     gate (a size cap) fails, because growing will not bring the firm back under it.
     """
     n = ev.frame.n
-    out = np.full(n, "", dtype=object)
+    out = Coded(n)
     open_ = np.ones(n, dtype=bool)
     for ladder in PATH:
         res = ev.ladders[ladder]
@@ -288,9 +315,9 @@ def next_rungs(ev: Evaluation) -> np.ndarray:
             for r in g.ruleset.gates:
                 if r.spec.ceiling:
                     capped[g.rows] |= g.outcomes[r.id] == FAIL
-        no_rules = res.ruleset == ""
+        no_rules = res.ruleset.codes == 0
         target = open_ & ~held & ~capped & ~no_rules
-        out[target] = ladder
+        out.codes[target] = out.code(ladder)
         open_ &= ~target
     return out
 

@@ -377,6 +377,7 @@ def _score_plan(rs: RuleSet, g: GroupResult, i: int, view: RowView) -> list[Gap]
             short[rule.spec.group] -= move.points_gain or 0
             if short[rule.spec.group] <= 0:
                 del short[rule.spec.group]
+    uncovered = gained < need or any(k != "total" for k in short)
     head = Gap(
         ladder=rs.ladder,
         rule_id="pass_mark",
@@ -384,8 +385,10 @@ def _score_plan(rs: RuleSet, g: GroupResult, i: int, view: RowView) -> list[Gap]
         change=need,
         unit="points",
         zh=f"得分{total_est:g}分，距达标（{'>' if op == 'gt' else '≥'}{mark:g}分）还差{max(need, 0):g}分"
-        + "".join(f"；{k}分组还差{v:g}分" for k, v in short.items() if k != "total"),
-        en=f"Score {total_est:g}; {max(need, 0):g} points short of the pass mark ({op} {mark:g})",
+        + "".join(f"；{k}分组还差{v:g}分" for k, v in short.items() if k != "total")
+        + ("；以下可量化措施尚不足以补齐，还需提升评审或自评类指标" if uncovered else ""),
+        en=f"Score {total_est:g}; {max(need, 0):g} points short of the pass mark ({op} {mark:g})"
+        + ("; the measurable moves below do not cover it all" if uncovered else ""),
         lead_months=max((m.lead_months for m in plan), default=0),
         points_gain=None,
     )

@@ -117,82 +117,92 @@ def credit_code_valid(codes: pd.Series) -> np.ndarray:
     return result
 
 
-def _is_blank(values: pd.Series) -> np.ndarray:
-    if values.dtype.kind in "fiub":
-        return values.isna().to_numpy()
-    if values.dtype.kind == "M":
-        return values.isna().to_numpy()
-    text = values.astype("string")
-    return (text.isna() | text.str.fullmatch(r"\s*").fillna(True)).to_numpy(dtype=bool)
+def _per_unique(values: pd.Series, parse, blank_value) -> tuple[np.ndarray, np.ndarray]:
+    """Parse each distinct text cell once (spreadsheets repeat values a lot), then spread.
+
+    ``parse`` takes a Series of distinct non-null cells as strings and returns
+    (parsed values, failed mask) for them.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(np.asarray(uniques, dtype=object)).astype(str)
+    blank = text.str.fullmatch(r"\s*").to_numpy(dtype=bool)
+    parsed, failed = parse(text)
+    parsed = np.asarray(parsed)
+    missing = np.array([blank_value], dtype=parsed.dtype if parsed.dtype != object else object)
+    table = np.concatenate([np.where(blank, missing[0], parsed).astype(parsed.dtype), missing])
+    fail_table = np.concatenate([failed & ~blank, [False]])
+    return table[codes], fail_table[codes]
+
+
+def _numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    text = text.str.translate(_FULLWIDTH).str.strip().str.replace(r"[,\s¥￥元]", "", regex=True)
+    percent = text.str.endswith("%").to_numpy(dtype=bool)
+    out = pd.to_numeric(text.str.rstrip("%"), errors="coerce").to_numpy(dtype=float)
+    out = np.where(percent, out / 100.0, out)
+    failed = ~np.isfinite(out)  # text and "inf" alike
+    return np.where(failed, np.nan, out), failed
 
 
 def _parse_numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Returns (numbers with NaN for blanks and failures, mask of failed non-blank cells)."""
-    if values.dtype.kind in "fiu":
-        out = values.to_numpy(dtype=float)
-        return out, np.zeros(len(out), dtype=bool)
-    if values.dtype.kind == "b":
-        return values.to_numpy(dtype=float), np.zeros(len(values), dtype=bool)
-    text = values.astype("string").str.translate(_FULLWIDTH).str.strip()
-    text = text.str.replace(r"[,\s¥￥元]", "", regex=True)
-    percent = text.str.endswith("%").fillna(False).to_numpy(dtype=bool)
-    text = text.str.rstrip("%")
-    out = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    out = np.where(percent, out / 100.0, out)
-    blank = _is_blank(values)
-    failed = ~blank & np.isnan(out)
-    # numbers that pandas parses but that are not finite (inf) are errors too
-    failed |= np.isinf(out)
-    out[np.isinf(out)] = np.nan
-    return out, failed
+    if values.dtype.kind in "fiub":
+        out = values.to_numpy(dtype=float, copy=True)
+        failed = np.isinf(out)
+        out[failed] = np.nan
+        return out, failed
+    return _per_unique(values, _numbers, np.nan)
+
+
+def _bools(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    key = text.str.strip().str.lower()
+    out = np.where(key.isin(_TRUE), 1.0, np.where(key.isin(_FALSE), 0.0, np.nan))
+    return out, np.isnan(out)
 
 
 def _parse_bool(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if values.dtype.kind in "fiub":
-        out = values.to_numpy(dtype=float)
+        out = values.to_numpy(dtype=float, copy=True)
         failed = ~np.isnan(out) & ~np.isin(out, (0.0, 1.0))
         out[failed] = np.nan
         return out, failed
-    text = values.astype("string").str.strip().str.lower()
-    out = np.full(len(values), np.nan)
-    out[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = 1.0
-    out[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = 0.0
-    failed = ~_is_blank(values) & np.isnan(out)
-    return out, failed
+    return _per_unique(values, _bools, np.nan)
+
+
+def _dates(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    text = text.str.strip().str.replace(r"[./年月]", "-", regex=True).str.replace("日", "")
+    out = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
+    # Excel serial dates (days since 1899-12-30) arrive as plain numbers.
+    serial = pd.to_numeric(text, errors="coerce")
+    is_serial = out.isna() & serial.between(1, 80000)
+    if is_serial.any():
+        out = out.where(~is_serial, pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D"))
+    out = out.to_numpy(dtype="datetime64[ns]")
+    return out, np.isnat(out)
 
 
 def _parse_date(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if values.dtype.kind == "M":
         out = values.to_numpy(dtype="datetime64[ns]")
         return out, np.zeros(len(out), dtype=bool)
-    text = values.astype("string").str.strip().str.replace(r"[./年月]", "-", regex=True)
-    text = text.str.replace("日", "", regex=False)
-    out = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
-    # Excel serial dates (days since 1899-12-30) arrive as plain numbers.
-    serial = pd.to_numeric(text, errors="coerce")
-    is_serial = out.isna() & serial.between(1, 80000)
-    if is_serial.any():
-        out = out.where(
-            ~is_serial, pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D")
-        )
-    out = out.to_numpy(dtype="datetime64[ns]")
-    failed = ~_is_blank(values) & np.isnat(out)
-    return out, failed
+    return _per_unique(values, _dates, np.datetime64("NaT", "ns"))
 
 
 def _parse_text(values: pd.Series) -> np.ndarray:
-    text = values.astype("string").str.strip()
-    out = text.to_numpy(dtype=object, na_value=None)
-    out[(text == "").fillna(True).to_numpy(dtype=bool)] = None
+    out, _ = _per_unique(
+        values, lambda t: (t.str.strip().to_numpy(dtype=object), np.zeros(len(t), bool)), None
+    )
     return out
 
 
 def _parse_enum(field: str, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    text = values.astype("string").str.strip().str.lower()
-    out = text.map(_ENUM_LOOKUP[field], na_action="ignore").astype(object).to_numpy()
-    out = np.where(pd.isna(out), None, out)
-    failed = ~_is_blank(values) & (out == None)  # noqa: E711 (element-wise)
-    return out, failed
+    lookup = _ENUM_LOOKUP[field]
+
+    def parse(text: pd.Series):
+        out = text.str.strip().str.lower().map(lookup).to_numpy(dtype=object)
+        out = np.where(pd.isna(out), None, out)
+        return out, pd.isna(out)
+
+    return _per_unique(values, parse, None)
 
 
 _LIMITS: dict[str, tuple[float, float]] = {

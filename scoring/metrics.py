@@ -145,8 +145,10 @@ def _window_years(c) -> Array:
     Unknown age counts as three years, so a young firm that leaves registered_on empty is
     asked for all three years rather than silently judged on fewer.
     """
-    years = METRICS["operating_fiscal_years"].func(c)
-    return np.where(np.isnan(years), 3, np.clip(years, 1, 3))
+    if "_window_years" not in c:  # computed once per frame, read by several metrics
+        years = METRICS["operating_fiscal_years"].func(c)
+        c["_window_years"] = np.where(np.isnan(years), 3, np.clip(years, 1, 3))
+    return c["_window_years"]
 
 
 def _window_sum(c, base: str) -> Array:
@@ -435,12 +437,26 @@ def _hnte_growth(c, base: str) -> Array:
     return np.where(needed_nan & (years > 1), np.nan, out)
 
 
+def _hnte_growth_lever(base: str) -> Lever:
+    """The latest year's value that brings the HNTE growth rate to ``t``."""
+
+    def delta(c, t):
+        x1, x2, x3 = c[f"{base}_y2"], c[f"{base}_y1"], c[f"{base}_y0"]
+        full = _window_years(c) >= 3
+        with np.errstate(divide="ignore", invalid="ignore"):
+            target = np.where(full & (x1 != 0), x2 * (2 * (1 + t) - x2 / x1), x2 * (1 + t))
+        return target - x3
+
+    return Lever(f"{base}_y0", delta, 12)
+
+
 @metric(
     "hnte_net_asset_growth",
     "ratio",
     ("net_assets_y0", "net_assets_y1", "net_assets_y2"),
     "净资产增长率(高企口径)",
     "Net-asset growth rate (HNTE formula)",
+    lever=_hnte_growth_lever("net_assets"),
     optional=("registered_on",),
 )
 def _hnte_na_growth(c):
@@ -453,6 +469,7 @@ def _hnte_na_growth(c):
     ("revenue_y0", "revenue_y1", "revenue_y2"),
     "销售收入增长率(高企口径)",
     "Sales growth rate (HNTE formula)",
+    lever=_hnte_growth_lever("revenue"),
     optional=("registered_on",),
 )
 def _hnte_sales_growth(c):

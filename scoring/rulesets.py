@@ -216,6 +216,9 @@ class Rule:
             est = np.where(lo == hi, lo, np.where(best >= hi, best, np.nan))
             chosen = np.where(np.isnan(est), -1, np.argmax(np.nan_to_num(ests, nan=-1), axis=0))
             return Score(est, lo, hi, chosen)
+        leaves = [b.condition for b in self.bands[:-1]]
+        if all(isinstance(c, Leaf) for c in leaves) and len({c.metric for c in leaves}) == 1:
+            return self._score_one_metric(m, leaves)
         # bands: the first band whose condition passes; unknown conditions widen the range
         lo = np.full(n, np.inf)
         hi = np.full(n, -np.inf)
@@ -236,6 +239,24 @@ class Rule:
             chosen = np.where(decided, i, chosen)
             certain &= outcome == FAIL
             reachable &= ~hit
+        return Score(est, lo, hi, chosen)
+
+
+    def _score_one_metric(self, m: MetricSource, leaves: list[Leaf]) -> Score:
+        """Fast path: every band compares the same metric, so it is unknown for all or none."""
+        n = len(m)
+        chosen = np.full(n, len(self.bands) - 1)
+        unknown = np.zeros(n, dtype=bool)
+        for i in range(len(leaves) - 1, -1, -1):  # the first passing band wins
+            outcome = leaves[i].evaluate(m)
+            chosen[outcome == PASS] = i
+            unknown |= outcome == UNKNOWN
+        ests = np.array([b.est for b in self.bands])
+        est = ests[chosen]
+        est[unknown] = np.nan
+        chosen[unknown] = -1
+        lo = np.where(unknown, ests.min(), est)
+        hi = np.where(unknown, ests.max(), est)
         return Score(est, lo, hi, chosen)
 
 
@@ -342,7 +363,7 @@ def apply_override(raw: dict, path: str, value: Any, where: str) -> None:
             raise RuleFileError(f"{where}: override {path!r}: bad segment {part!r}")
         key, index = match.group(1), match.group(2)
         last = i == len(parts) - 1
-        if not isinstance(node, dict) or (key not in node and not (last and index is None)):
+        if not isinstance(node, dict) or key not in node:
             raise RuleFileError(f"{where}: override {path!r}: no key {key!r}")
         if index is None:
             if last:

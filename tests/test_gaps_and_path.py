@@ -1,0 +1,120 @@
+"""Gaps are the least change in the firm's own units; the path orders the ladders."""
+
+import pytest
+
+from scoring import assess
+
+HNTE = {
+    "name": "甲", "fiscal_year": 2025, "registered_on": "2015-01-01",
+    "high_tech_field": "electronic_information", "employees": 100, "tech_staff": 8,
+    "revenue_y0": 40e6, "revenue_y1": 40e6, "revenue_y2": 40e6,
+    "rd_expense_y0": 2e6, "rd_expense_y1": 1.5e6, "rd_expense_y2": 1.5e6,
+    "rd_expense_domestic_3y": 5e6, "high_tech_income_y0": 30e6, "total_income_y0": 40e6,
+    "ip_class1": 0, "ip_class2": 2, "major_incident_1y": False,
+}
+
+
+def _gaps(result, ladder, rule_id):
+    return [g for g in result.ladders[ladder].gaps if g.rule_id == rule_id]
+
+
+def test_tech_staff_gap_counts_new_hires_at_current_headcount():
+    (gap,) = _gaps(assess(HNTE), "high_tech", "tech_staff_ratio")
+    # (8 + k) / (100 + k) >= 10 %  ->  k = 3 (2 would give 9.8 %)
+    assert (gap.field, gap.change, gap.unit) == ("tech_staff", 3, "persons")
+    assert "3" in gap.zh
+
+
+def test_rd_gap_is_yuan_over_the_three_year_window():
+    (gap,) = _gaps(assess(HNTE), "high_tech", "rd_ratio")
+    # 5 % of CNY 120 m = CNY 6 m; the firm spent CNY 5 m
+    assert gap.field == "rd_expense_y0"
+    assert gap.change == pytest.approx(1_000_000)
+    assert gap.unit == "CNY"
+    assert "100.00万元" in gap.zh and "近三年" in gap.zh
+    assert "¥1.00M" in gap.en
+
+
+def test_passing_rules_have_no_gap():
+    firm = {**HNTE, "tech_staff": 20}
+    assert _gaps(assess(firm), "high_tech", "tech_staff_ratio") == []
+
+
+def test_ip_gap_counts_items():
+    firm = {"name": "甲", "fiscal_year": 2025, "region_code": "370102", "ip_class1": 1,
+            "ip_class2": 3, "standards_led": 0}
+    options = _gaps(assess(firm), "gazelle", "ip")
+    changes = {(g.field, g.change) for g in options}
+    assert ("ip_class1", 1) in changes  # one more invention patent
+    assert ("ip_class2", 5) in changes  # or five more class-II items
+    assert len({g.option for g in options}) == 3
+
+
+def test_a_firm_cannot_get_younger_so_age_routes_offer_no_gap():
+    firm = {"name": "甲", "fiscal_year": 2025, "registered_on": "2005-01-01",
+            "region_code": "210112", "revenue_y0": 20e6}
+    gaps = _gaps(assess(firm), "gazelle", "age")
+    assert gaps == []
+
+
+def test_registration_age_gap_in_days():
+    firm = {**HNTE, "tech_staff": 20, "registered_on": "2026-01-01"}
+    (gap,) = _gaps(assess(firm), "high_tech", "registered_one_year")
+    assert gap.unit == "days"
+    assert gap.change == 365 - 181  # judged on 2026-07-01
+
+
+def test_debt_ratio_gap_reduces_liabilities():
+    firm = {"name": "甲", "fiscal_year": 2025, "total_assets_y0": 10e6,
+            "total_liabilities_y0": 9e6}
+    (gap,) = _gaps(assess(firm), "srdi_sme", "debt_ratio")
+    assert gap.field == "total_liabilities_y0"
+    assert gap.change == pytest.approx(-1_000_000)
+    assert "减少" in gap.zh
+
+
+def test_score_plan_covers_the_shortfall_with_the_quickest_moves():
+    firm = {**HNTE, "tech_staff": 20, "rd_expense_y2": 2.5e6, "rd_expense_domestic_3y": 6e6,
+            "hte_advancement": 4, "hte_core_support": 4, "ip_acquisition": "self_developed",
+            "standards_led": 0, "tech_conversions_3y": 3, "rd_mgmt_system": True,
+            "rd_mgmt_institution": True, "rd_mgmt_incentive": False, "rd_mgmt_talent": False,
+            "net_assets_y0": 10e6, "net_assets_y1": 10e6, "net_assets_y2": 10e6}
+    result = assess(firm)
+    la = result.ladders["high_tech"]
+    assert la.status == "ineligible" and la.failed == ["pass_mark"]
+    head, *plan = [g for g in la.gaps if g.kind in ("score", "indicator")]
+    assert head.rule_id == "pass_mark"
+    assert head.change == 71 - la.score
+    assert sum(g.points_gain for g in plan) >= head.change
+    leads = [g.lead_months for g in plan]
+    assert leads == sorted(leads)
+    assert {"mgmt_incentive", "mgmt_talent"} <= {g.rule_id for g in plan}
+
+
+def test_next_rung_skips_held_and_capped_ladders():
+    firm = {"name": "甲", "fiscal_year": 2025, "employees": 900, "is_high_tech": True}
+    result = assess(firm)
+    # too big for a tech SME (a size cap), so the path starts at the innovative SME
+    assert result.ladders["tech_sme"].failed == ["employees_cap"]
+    assert result.next_rung == "innovative_sme"
+    held = assess({**firm, "is_innovative_sme": True})
+    assert held.next_rung == "srdi_sme"  # high-tech is held too
+
+
+def test_path_lists_each_rung_with_needs_and_lead_time():
+    result = assess(HNTE)
+    ladders = [s.ladder for s in result.path]
+    assert ladders[0] == result.next_rung
+    step = next(s for s in result.path if s.ladder == "high_tech")
+    assert step.lead_months >= 3
+    assert any("科技人员" in need for need in step.needs_zh)
+
+
+def test_trace_shows_value_threshold_and_source():
+    result = assess(HNTE)
+    entry = next(t for t in result.ladders["high_tech"].trace if t.rule_id == "rd_ratio")
+    assert entry.outcome == "fail"
+    assert entry.value_zh == "4.17%"
+    assert entry.threshold_zh == "≥ 5.00%"
+    assert entry.source == "国科发火〔2016〕32号 第十一条（五）"
+    assert entry.evidence == "verified"
