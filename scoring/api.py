@@ -24,8 +24,11 @@ from scoring.rulesets import LADDERS, RuleSet, with_overrides
 OUTPUT_COLUMNS = [
     "row_status",
     "row_errors",
-    *[f"{ladder}_{part}" for ladder in LADDERS for part in ("status", "score", "route", "failed",
-                                                             "missing")],
+    *[
+        f"{ladder}_{part}"
+        for ladder in LADDERS
+        for part in ("status", "score", "route", "failed", "missing")
+    ],
     "gazelle_ruleset",
     "next_rung",
     "criteria_version",
@@ -127,7 +130,9 @@ def _row_errors(errors: list[CellError], n: int) -> np.ndarray:
     out = np.full(n, "", dtype=object)
     by_row: dict[int, list[str]] = {}
     for e in errors:
-        by_row.setdefault(e.row, []).append(("【提示】" if e.severity == "warning" else "") + e.text_zh())
+        by_row.setdefault(e.row, []).append(
+            ("【提示】" if e.severity == "warning" else "") + e.text_zh()
+        )
     for row, texts in by_row.items():
         out[row] = "；".join(texts)
     return out
@@ -164,8 +169,10 @@ def assess_frame(
             else:
                 merged.setdefault(name, np.empty(n, dtype=col.dtype))[rows] = col
     result = pd.DataFrame(
-        {name: col.categorical() if isinstance(col, Coded) else col
-         for name, col in merged.items()},
+        {
+            name: col.categorical() if isinstance(col, Coded) else col
+            for name, col in merged.items()
+        },
         index=df.index,
     )[OUTPUT_COLUMNS]
     passthrough = df.drop(columns=[c for c in OUTPUT_COLUMNS if c in df.columns])
@@ -257,5 +264,10 @@ def what_if(
                     failed_removed=[f for f in b.failed if f not in a.failed],
                 )
             )
-    return WhatIf(before=before, after=after, changes=diffs,
-                  next_rung_before=before.next_rung, next_rung_after=after.next_rung)
+    return WhatIf(
+        before=before,
+        after=after,
+        changes=diffs,
+        next_rung_before=before.next_rung,
+        next_rung_after=after.next_rung,
+    )

@@ -14,7 +14,11 @@ from scoring.api import InputError, assess, assess_frame
 from scoring.rulesets import LADDER_NAMES, LADDERS, RuleFileError, load_all, select
 
 STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "暂无法判断"}
-STATUS_EN = {"eligible": "eligible", "ineligible": "not eligible", "undetermined": "cannot tell yet"}
+STATUS_EN = {
+    "eligible": "eligible",
+    "ineligible": "not eligible",
+    "undetermined": "cannot tell yet",
+}
 ROUTE_ZH = {"direct": "直通条件", "score": "评分", "gate": "基本条件"}
 
 
@@ -26,13 +30,21 @@ def _date(text: str) -> dt.date:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--as-of", type=_date, help="assessment date (default: 1 July after fiscal_year)")
-    p.add_argument("--mode", choices=["new", "review"], default="new",
-                   help="new application or re-review (复核)")
+    p.add_argument(
+        "--as-of", type=_date, help="assessment date (default: 1 July after fiscal_year)"
+    )
+    p.add_argument(
+        "--mode",
+        choices=["new", "review"],
+        default="new",
+        help="new application or re-review (复核)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tiering", description="科技企业梯度培育评估 / enterprise tiering")
+    parser = argparse.ArgumentParser(
+        prog="tiering", description="科技企业梯度培育评估 / enterprise tiering"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("assess", help="assess one firm from a JSON file (- for stdin)")
@@ -105,15 +117,19 @@ def render_text(result, lang: str = "zh") -> str:
         held = ("（已持有）" if zh else " (held)") if la.held else ""
         score = ""
         if la.score is not None:
-            score = f"  {'得分' if zh else 'score'} {la.score:g}（{'达标线' if zh else 'pass'} {la.pass_mark}）"
+            mark = f"（{'达标线' if zh else 'pass'} {la.pass_mark}）"
+            score = f"  {'得分' if zh else 'score'} {la.score:g}{mark}"
         elif la.score_min is not None:
             score = f"  {'得分区间' if zh else 'score range'} {la.score_min:g}–{la.score_max:g}"
         route = f"  [{ROUTE_ZH.get(la.route, la.route) if zh else la.route}]" if la.route else ""
         lines.append(f"■ {name}{held}: {status}{score}{route}  ({la.ruleset or '-'})")
         failed = [t for t in la.trace if t.outcome == "fail" and t.kind == "gate"]
         for t in failed:
-            detail = f"{t.value_zh} {t.threshold_zh}" if zh and t.value_zh else (
-                f"{t.value_en} {t.threshold_en}" if t.value_en else "")
+            detail = (
+                f"{t.value_zh} {t.threshold_zh}"
+                if zh and t.value_zh
+                else (f"{t.value_en} {t.threshold_en}" if t.value_en else "")
+            )
             lines.append(f"    ✗ {t.zh if zh else t.en}  {detail}  〔{t.source}〕")
         if la.missing:
             lines.append(f"    ? {'缺少数据' if zh else 'missing'}: {', '.join(la.missing)}")
@@ -123,10 +139,14 @@ def render_text(result, lang: str = "zh") -> str:
             lines.append(f"    → {gap.zh if zh else gap.en}")
     lines.append("")
     if result.next_rung:
-        lines.append(f"{'下一目标' if zh else 'Next rung'}: {LADDER_NAMES[result.next_rung][0 if zh else 1]}")
+        lines.append(
+            f"{'下一目标' if zh else 'Next rung'}: {LADDER_NAMES[result.next_rung][0 if zh else 1]}"
+        )
         for step in result.path:
             lead = f"（约{step.lead_months}个月）" if zh else f" (~{step.lead_months} months)"
-            lines.append(f"  {step.name_zh if zh else step.ladder}: {(STATUS_ZH if zh else STATUS_EN)[step.status]}{lead if step.lead_months else ''}")
+            status = (STATUS_ZH if zh else STATUS_EN)[step.status]
+            lead = lead if step.lead_months else ""
+            lines.append(f"  {step.name_zh if zh else step.ladder}: {status}{lead}")
             for need in step.needs_zh if zh else step.needs_en:
                 lines.append(f"     - {need}")
     for issue in result.input_issues:
@@ -185,8 +205,10 @@ def _criteria(args) -> int:
             eff = rs.spec.effective
             in_force = "✓" if any(rs.applies(day, m) for m in rs.spec.modes) else " "
             region = f" [{rs.spec.region_name}]" if rs.spec.region_name else ""
-            print(f"{in_force} {rs.key:40s} {eff.start}–{eff.end or '':10s} "
-                  f"{','.join(rs.spec.modes):11s} {rs.spec.title.zh}{region}")
+            print(
+                f"{in_force} {rs.key:40s} {eff.start}–{eff.end or '':10s} "
+                f"{','.join(rs.spec.modes):11s} {rs.spec.title.zh}{region}"
+            )
         return 0
     target = args.ladder
     if "/" in target:
@@ -202,10 +224,12 @@ def _criteria(args) -> int:
     print(f"  有效期 effective: {rs.spec.effective.start} – {rs.spec.effective.end or ''}")
     for rule in rs.rules:
         pts = f" ({rule.spec.max_points:g}分)" if rule.spec.max_points else ""
-        print(f"  [{rule.kind}] {rule.id}{pts}: {rule.spec.zh}  〔{rs.cite(rule.spec.source)}; {rule.spec.source.evidence}〕")
+        cite = f"{rs.cite(rule.spec.source)}; {rule.spec.source.evidence}"
+        print(f"  [{rule.kind}] {rule.id}{pts}: {rule.spec.zh}  〔{cite}〕")
     if rs.spec.pass_mark:
         pm = rs.spec.pass_mark
-        print(f"  [pass_mark] {pm.total} minimums={pm.minimums} caps={pm.caps}  〔{rs.cite(pm.source)}〕")
+        limits = f"minimums={pm.minimums} caps={pm.caps}"
+        print(f"  [pass_mark] {pm.total} {limits}  〔{rs.cite(pm.source)}〕")
     for ne in rs.spec.not_evaluated:
         print(f"  [not evaluated] {ne.id}: {ne.zh}")
     return 0

@@ -195,11 +195,19 @@ def compile_condition(spec: dict, where: str) -> Condition:
         raise ValueError(f"{where}: a condition must be a mapping, got {spec!r}")
     ident, zh, en = spec.get("id"), spec.get("zh"), spec.get("en")
     if "all" in spec:
-        return AllOf(ident, zh, en, [compile_condition(p, f"{where}.all[{i}]")
-                                     for i, p in enumerate(spec["all"])])
+        return AllOf(
+            ident,
+            zh,
+            en,
+            [compile_condition(p, f"{where}.all[{i}]") for i, p in enumerate(spec["all"])],
+        )
     if "any" in spec:
-        return AnyOf(ident, zh, en, [compile_condition(p, f"{where}.any[{i}]")
-                                     for i, p in enumerate(spec["any"])])
+        return AnyOf(
+            ident,
+            zh,
+            en,
+            [compile_condition(p, f"{where}.any[{i}]") for i, p in enumerate(spec["any"])],
+        )
     if "cases" in spec:
         cases = []
         for i, case in enumerate(spec["cases"]):
@@ -224,8 +232,9 @@ def compile_condition(spec: dict, where: str) -> Condition:
                 when = Leaf(None, None, None, spec["by"], "max", band["upto"])
             elif "below" in band:
                 when = Leaf(None, None, None, spec["by"], "lt", band["below"])
-            then = Leaf(band.get("id"), band.get("zh"), band.get("en"), spec["metric"], op,
-                        band[op])
+            then = Leaf(
+                band.get("id"), band.get("zh"), band.get("en"), spec["metric"], op, band[op]
+            )
             cases.append((when, then))
         return Cases(ident, zh, en, cases)
     if "metric" in spec:

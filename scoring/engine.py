@@ -124,7 +124,7 @@ def reference_dates(frame: CanonicalFrame, as_of: dt.date | None, today: dt.date
 
 def _select_groups(rulesets, ladder, ref, mode, region) -> list[tuple[RuleSet | None, np.ndarray]]:
     """Rows grouped by the rule set that applies to them (few groups, found per distinct key)."""
-    keys, days = pd.factorize(ref)
+    keys, _ = pd.factorize(ref)
     if ladder == "gazelle":
         region_codes, regions = pd.factorize(pd.Series(region, dtype=object))
         keys = keys * (len(regions) + 1) + (region_codes + 1)
@@ -150,7 +150,7 @@ def _sum_scores(scores: list[Score], cap: float | None = None) -> Score:
 
 
 def _meets(values: np.ndarray, rule: dict[str, float]) -> np.ndarray:
-    (op, target), = rule.items()
+    ((op, target),) = rule.items()
     return values > target if op == "gt" else values >= target
 
 
@@ -199,8 +199,20 @@ def evaluate_group(rs: RuleSet, source: MetricSource) -> GroupResult:
     else:
         route[status == PASS] = ROUTES.index("gate")
     route[(status == FAIL) & (gate == FAIL)] = ROUTES.index("gate")
-    return GroupResult(rs, source.rows, outcomes, scores, gate, direct, passmark, status, route,
-                       total, group_totals, source)
+    return GroupResult(
+        rs,
+        source.rows,
+        outcomes,
+        scores,
+        gate,
+        direct,
+        passmark,
+        status,
+        route,
+        total,
+        group_totals,
+        source,
+    )
 
 
 def _join_bits(bits: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:

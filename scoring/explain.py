@@ -22,10 +22,20 @@ from scoring.rulesets import LADDER_NAMES, Rule, RuleSet
 OUTCOME = {int(PASS): "pass", int(FAIL): "fail", int(UNKNOWN): "unknown"}
 # Months until a yes/no or category condition can be met (assumptions, docs/criteria.md).
 CONDITION_LEAD_MONTHS = {
-    "rd_mgmt_system": 3, "rd_mgmt_institution": 6, "rd_mgmt_incentive": 3, "rd_mgmt_talent": 3,
-    "quality_certified": 6, "own_brand": 6, "is_high_tech": 12, "is_tech_sme": 6,
-    "is_innovative_sme": 6, "is_srdi_sme": 12, "rd_institution_level": 24,
-    "provincial_award_3y": 24, "national_award_5y": 36, "national_award_3y_known": 36,
+    "rd_mgmt_system": 3,
+    "rd_mgmt_institution": 6,
+    "rd_mgmt_incentive": 3,
+    "rd_mgmt_talent": 3,
+    "quality_certified": 6,
+    "own_brand": 6,
+    "is_high_tech": 12,
+    "is_tech_sme": 6,
+    "is_innovative_sme": 6,
+    "is_srdi_sme": 12,
+    "rd_institution_level": 24,
+    "provincial_award_3y": 24,
+    "national_award_5y": 36,
+    "national_award_3y_known": 36,
 }
 
 
@@ -88,7 +98,12 @@ def _condition_parts(cond: Condition, view: RowView) -> list[TraceEntry]:
                 TraceEntry(
                     rule_id=part.id or "part",
                     kind="condition",
-                    zh=part.zh or ("以下全部满足" if isinstance(part, AllOf) and not isinstance(part, AnyOf) else "满足其一"),
+                    zh=part.zh
+                    or (
+                        "以下全部满足"
+                        if isinstance(part, AllOf) and not isinstance(part, AnyOf)
+                        else "满足其一"
+                    ),
                     en=part.en or ("all of" if not isinstance(part, AnyOf) else "any of"),
                     outcome=outcome,
                     parts=_condition_parts(part, view),
@@ -140,7 +155,10 @@ def _rule_entry(rs: RuleSet, rule: Rule, g: GroupResult, i: int, view: RowView) 
     if metric_name:
         meta = METRICS[metric_name]
         value = view.metric(metric_name)
-        entry.value_zh, entry.value_en = fmt_value(value, meta.unit), fmt_value(value, meta.unit, "en")
+        entry.value_zh, entry.value_en = (
+            fmt_value(value, meta.unit),
+            fmt_value(value, meta.unit, "en"),
+        )
     if rule.bands is not None:
         entry.threshold_zh = _bands_text(rule, "zh")
         entry.threshold_en = _bands_text(rule, "en")
@@ -160,8 +178,14 @@ def _rule_entry(rs: RuleSet, rule: Rule, g: GroupResult, i: int, view: RowView) 
 def _leaf_or_cond_entry(cond: Condition, view: RowView) -> TraceEntry:
     if isinstance(cond, Leaf):
         return _leaf_entry(cond, view)
-    return TraceEntry(rule_id=cond.id or "part", kind="condition", zh=cond.zh or "", en=cond.en or "",
-                      outcome=OUTCOME[view.outcome(cond)], parts=_condition_parts(cond, view))
+    return TraceEntry(
+        rule_id=cond.id or "part",
+        kind="condition",
+        zh=cond.zh or "",
+        en=cond.en or "",
+        outcome=OUTCOME[view.outcome(cond)],
+        parts=_condition_parts(cond, view),
+    )
 
 
 def _option_group(g: GroupResult, opt: Rule, view: RowView) -> GroupResult:
@@ -200,15 +224,25 @@ def _leaf_gap(ladder: str, rule: Rule, leaf: Leaf, view: RowView) -> Gap | None:
     if meta.unit in ("bool", "text") or leaf.op in ("eq", "in"):
         want = fmt_threshold(leaf.op, leaf.value, meta.unit, "zh")
         want_en = fmt_threshold(leaf.op, leaf.value, meta.unit, "en")
-        return Gap(**base, zh=f"需满足：{label_zh}（{want}）", en=f"Needs: {meta.en} {want_en}",
-                   lead_months=CONDITION_LEAD_MONTHS.get(leaf.metric, 12))
+        return Gap(
+            **base,
+            zh=f"需满足：{label_zh}（{want}）",
+            en=f"Needs: {meta.en} {want_en}",
+            lead_months=CONDITION_LEAD_MONTHS.get(leaf.metric, 12),
+        )
     if leaf.metric in ("firm_age_days", "firm_age_years") and leaf.op in ("min", "gt"):
         if is_unknown(value):
             return None
         days = (leaf.value - value) * (1 if meta.unit == "days" else 365.25)
-        return Gap(**base, field="registered_on", change=math.ceil(days), unit="days",
-                   zh=f"成立时间不足，还需{math.ceil(days)}天", en=f"Wait {math.ceil(days)} more days",
-                   lead_months=max(1, math.ceil(days / 30)))
+        return Gap(
+            **base,
+            field="registered_on",
+            change=math.ceil(days),
+            unit="days",
+            zh=f"成立时间不足，还需{math.ceil(days)}天",
+            en=f"Wait {math.ceil(days)} more days",
+            lead_months=max(1, math.ceil(days / 30)),
+        )
     if meta.lever is None or is_unknown(value):
         return None
     lever = meta.lever
@@ -245,7 +279,8 @@ def _leaf_gap(ladder: str, rule: Rule, leaf: Leaf, view: RowView) -> Gap | None:
         change=delta,
         unit="CNY" if unit == "money" else (spec.unit if spec and spec.unit else unit),
         zh=f"{label}需{verb_zh}{amount_zh}{window}，使{meta.zh}达到{target}",
-        en=f"{verb_en} {lever.field} by {amount_en} so that {meta.en} {fmt_threshold(leaf.op, leaf.value, meta.unit, 'en')}",
+        en=f"{verb_en} {lever.field} by {amount_en} so that {meta.en} "
+        + fmt_threshold(leaf.op, leaf.value, meta.unit, "en"),
         lead_months=lever.lead_months,
     )
 
@@ -340,7 +375,7 @@ def ladder_gaps(rs: RuleSet, g: GroupResult, i: int, view: RowView) -> list[Gap]
 def _score_plan(rs: RuleSet, g: GroupResult, i: int, view: RowView) -> list[Gap]:
     """Points short of the pass mark and the quickest indicator moves that cover them."""
     pm = rs.spec.pass_mark
-    (op, mark), = pm.total.items()
+    ((op, mark),) = pm.total.items()
     need_total = mark + (1 if op == "gt" else 0)
     total_est = g.total.est[i]
     if math.isnan(total_est):
@@ -384,7 +419,8 @@ def _score_plan(rs: RuleSet, g: GroupResult, i: int, view: RowView) -> list[Gap]
         kind="score",
         change=need,
         unit="points",
-        zh=f"得分{total_est:g}分，距达标（{'>' if op == 'gt' else '≥'}{mark:g}分）还差{max(need, 0):g}分"
+        zh=f"得分{total_est:g}分，距达标（{'>' if op == 'gt' else '≥'}{mark:g}分）"
+        + f"还差{max(need, 0):g}分"
         + "".join(f"；{k}分组还差{v:g}分" for k, v in short.items() if k != "total")
         + ("；以下可量化措施尚不足以补齐，还需提升评审或自评类指标" if uncovered else ""),
         en=f"Score {total_est:g}; {max(need, 0):g} points short of the pass mark ({op} {mark:g})"
@@ -408,8 +444,13 @@ def ladder_assessment(ev: Evaluation, ladder: str, row: int, view: RowView) -> L
     found = res.group_of(row)
     if found is None:
         return LadderAssessment(
-            ladder=ladder, name_zh=name_zh, name_en=name_en, status="undetermined", held=held,
-            notes_zh=["评价日期无适用的认定标准"], notes_en=["No rule set in force on the assessment date"],
+            ladder=ladder,
+            name_zh=name_zh,
+            name_en=name_en,
+            status="undetermined",
+            held=held,
+            notes_zh=["评价日期无适用的认定标准"],
+            notes_en=["No rule set in force on the assessment date"],
         )
     g, i = found
     rs = g.ruleset
@@ -429,7 +470,9 @@ def ladder_assessment(ev: Evaluation, ladder: str, row: int, view: RowView) -> L
         score=None if math.isnan(res.score[row]) else float(res.score[row]),
         score_min=None if math.isnan(res.score_lo[row]) else float(res.score_lo[row]),
         score_max=None if math.isnan(res.score_hi[row]) else float(res.score_hi[row]),
-        pass_mark=(f"{'>' if 'gt' in pm.total else '≥'}{next(iter(pm.total.values())):g}" if pm else None),
+        pass_mark=(
+            f"{'>' if 'gt' in pm.total else '≥'}{next(iter(pm.total.values())):g}" if pm else None
+        ),
         route=res.route[row] or None,
         ruleset=rs.key,
         title_zh=rs.spec.title.zh,
@@ -467,7 +510,13 @@ def upgrade_path(ladders: dict[str, LadderAssessment], next_rung: str) -> list[P
             needs_zh.append("补充数据：" + "、".join(FIELDS[f].label_zh for f in la.missing))
             needs_en.append("Provide: " + ", ".join(la.missing))
         steps.append(
-            PathStep(ladder=ladder, name_zh=la.name_zh, status=la.status, needs_zh=needs_zh,
-                     needs_en=needs_en, lead_months=lead)
+            PathStep(
+                ladder=ladder,
+                name_zh=la.name_zh,
+                status=la.status,
+                needs_zh=needs_zh,
+                needs_en=needs_en,
+                lead_months=lead,
+            )
         )
     return steps

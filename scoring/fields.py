@@ -69,7 +69,9 @@ ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 _ENUM_LOOKUP = {
-    field: {alias.lower(): canon for canon, aliases in values.items() for alias in (canon, *aliases)}
+    field: {
+        alias.lower(): canon for canon, aliases in values.items() for alias in (canon, *aliases)
+    }
     for field, values in ENUMS.items()
 }
 
@@ -293,7 +295,9 @@ def canonicalize(data: pd.DataFrame) -> CanonicalFrame:
             if spec.type == "integer":
                 frac = ~np.isnan(values) & (values != np.floor(values))
                 if frac.any():
-                    errors += _error_rows(frac, name, raw, "应为整数，按未知处理", "not a whole number")
+                    errors += _error_rows(
+                        frac, name, raw, "应为整数，按未知处理", "not a whole number"
+                    )
                     values = np.where(frac, np.nan, values)
         elif spec.type == "bool":
             values, failed = _parse_bool(raw)
@@ -305,7 +309,11 @@ def canonicalize(data: pd.DataFrame) -> CanonicalFrame:
             values, failed = _parse_enum(name, raw)
             allowed = "/".join(ENUMS[name])
             errors += _error_rows(
-                failed, name, raw, f"取值无效（可选：{allowed}），按未知处理", f"not one of {allowed}"
+                failed,
+                name,
+                raw,
+                f"取值无效（可选：{allowed}），按未知处理",
+                f"not one of {allowed}",
             )
         else:
             values = _parse_text(raw)
@@ -341,7 +349,9 @@ def _cross_checks(frame: CanonicalFrame, data: pd.DataFrame) -> None:
         bad = present & ~ok
         for i in np.flatnonzero(bad):
             errors.append(
-                CellError(int(i), "region_code", str(region[i]), "应为6位行政区划代码", "not 6 digits")
+                CellError(
+                    int(i), "region_code", str(region[i]), "应为6位行政区划代码", "not 6 digits"
+                )
             )
         cols["region_code"] = np.where(bad, None, region)
     for field in ("tech_staff", "rd_staff"):

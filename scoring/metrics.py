@@ -87,16 +87,15 @@ def _raise_field(name: str, integer: bool = False, lead: int = 12) -> Lever:
     return Lever(name, delta, lead)
 
 
-def _raise_numerator(num: str, den: Callable[[dict], Array], cur: Callable[[dict], Array],
-                     lead: int = 12) -> Lever:
+def _raise_numerator(
+    num: str, den: Callable[[dict], Array], cur: Callable[[dict], Array], lead: int = 12
+) -> Lever:
     return Lever(num, lambda c, t: t * den(c) - cur(c), lead)
 
 
 def _hire(staff: str) -> Lever:
     # (s + k) / (e + k) >= t  <=>  k >= (t*e - s) / (1 - t)
-    return Lever(
-        staff, lambda c, t: np.ceil((t * c["employees"] - c[staff]) / max(1e-9, 1 - t)), 3
-    )
+    return Lever(staff, lambda c, t: np.ceil((t * c["employees"] - c[staff]) / max(1e-9, 1 - t)), 3)
 
 
 def _sum(c: dict, names: list[str]) -> Array:
@@ -106,7 +105,9 @@ def _sum(c: dict, names: list[str]) -> Array:
 # ---- age and time ---------------------------------------------------------------------
 
 
-@metric("firm_age_days", "days", ("registered_on",), "成立天数(至评价日)", "Days since registration")
+@metric(
+    "firm_age_days", "days", ("registered_on",), "成立天数(至评价日)", "Days since registration"
+)
 def _age_days(c):
     days = (c["_ref_date"] - c["registered_on"]).astype("timedelta64[D]").astype(float)
     return np.where(np.isnat(c["registered_on"]), np.nan, days)
@@ -271,9 +272,7 @@ def _rd_total_2y(c):
     ("rd_expense_y0", "rd_expense_y1"),
     "近两年研发费用平均值",
     "Average R&D expense of y0 and y1",
-    lever=Lever(
-        "rd_expense_y0", lambda c, t: 2 * t - c["rd_expense_y0"] - c["rd_expense_y1"], 12
-    ),
+    lever=Lever("rd_expense_y0", lambda c, t: 2 * t - c["rd_expense_y0"] - c["rd_expense_y1"], 12),
 )
 def _rd_avg_2y(c):
     return (c["rd_expense_y0"] + c["rd_expense_y1"]) / 2
@@ -341,7 +340,9 @@ def _main_share(c):
     ("main_revenue_y0", "main_revenue_y1"),
     "主营业务收入增长率(y0)",
     "Main-business revenue growth in y0",
-    lever=Lever("main_revenue_y0", lambda c, t: c["main_revenue_y1"] * (1 + t) - c["main_revenue_y0"], 12),
+    lever=Lever(
+        "main_revenue_y0", lambda c, t: c["main_revenue_y1"] * (1 + t) - c["main_revenue_y0"], 12
+    ),
 )
 def _main_growth(c):
     return growth(c["main_revenue_y0"], c["main_revenue_y1"])
@@ -355,9 +356,10 @@ def _main_growth(c):
     "Mean of the last two yearly main-business revenue growth rates",
     lever=Lever(
         "main_revenue_y0",
-        lambda c, t: c["main_revenue_y1"]
-        * (1 + 2 * t - growth(c["main_revenue_y1"], c["main_revenue_y2"]))
-        - c["main_revenue_y0"],
+        lambda c, t: (
+            c["main_revenue_y1"] * (1 + 2 * t - growth(c["main_revenue_y1"], c["main_revenue_y2"]))
+            - c["main_revenue_y0"]
+        ),
         12,
     ),
 )
@@ -497,7 +499,9 @@ for _k in range(2):
     ("net_profit_y0", "revenue_y0"),
     "净利润率(y0)",
     "Net profit ÷ revenue (y0)",
-    lever=_raise_numerator("net_profit_y0", lambda c: c["revenue_y0"], lambda c: c["net_profit_y0"]),
+    lever=_raise_numerator(
+        "net_profit_y0", lambda c: c["revenue_y0"], lambda c: c["net_profit_y0"]
+    ),
 )
 def _net_margin(c):
     return div(c["net_profit_y0"], c["revenue_y0"])
@@ -527,7 +531,9 @@ def _eq2(c):
     "New equity financing in y0..y2",
     lever=Lever(
         "equity_financing_y0",
-        lambda c, t: t - _sum(c, ["equity_financing_y0", "equity_financing_y1", "equity_financing_y2"]),
+        lambda c, t: (
+            t - _sum(c, ["equity_financing_y0", "equity_financing_y1", "equity_financing_y2"])
+        ),
         6,
     ),
 )
@@ -557,7 +563,9 @@ def _ip_total(c):
     "近三年科技成果转化年均数",
     "Technology conversions per year (last three years)",
     lever=Lever(
-        "tech_conversions_3y", lambda c, t: np.ceil(t * _window_years(c) - c["tech_conversions_3y"]), 12
+        "tech_conversions_3y",
+        lambda c, t: np.ceil(t * _window_years(c) - c["tech_conversions_3y"]),
+        12,
     ),
     optional=("registered_on",),
 )
@@ -630,14 +638,28 @@ def _maker_rank(c):
 
 # ---- every contract field is also a metric of the same name ---------------------------
 
-_LEAD = {"ip_class1": 24, "ip_class1_main_product": 24, "ip_class1_high_value": 24,
-         "ip_class2": 6, "tech_conversions_3y": 12, "standards_led": 18, "niche_years": 12,
-         "employees": 3, "tech_staff": 3, "rd_staff": 3}
+_LEAD = {
+    "ip_class1": 24,
+    "ip_class1_main_product": 24,
+    "ip_class1_high_value": 24,
+    "ip_class2": 6,
+    "tech_conversions_3y": 12,
+    "standards_led": 18,
+    "niche_years": 12,
+    "employees": 3,
+    "tech_staff": 3,
+    "rd_staff": 3,
+}
 for _name, _spec in FIELDS.items():
     if _name in METRICS:
         continue
-    _unit = {"money": "money", "integer": "count", "number": "number", "bool": "bool",
-             "date": "date"}.get(_spec.type, "text")
+    _unit = {
+        "money": "money",
+        "integer": "count",
+        "number": "number",
+        "bool": "bool",
+        "date": "date",
+    }.get(_spec.type, "text")
     if _spec.unit == "ratio":
         _unit = "ratio"
     if _spec.unit == "years":
@@ -648,8 +670,13 @@ for _name, _spec in FIELDS.items():
     if _spec.type in NUMERIC_TYPES and _name != "fiscal_year":
         _lever = _raise_field(_name, integer=_spec.type == "integer", lead=_LEAD.get(_name, 12))
     METRICS[_name] = Metric(
-        _name, _unit, (_name,), _spec.label_zh, _name.replace("_", " "),
-        (lambda c, n=_name: c[n]), _lever,
+        _name,
+        _unit,
+        (_name,),
+        _spec.label_zh,
+        _name.replace("_", " "),
+        (lambda c, n=_name: c[n]),
+        _lever,
     )
 
 

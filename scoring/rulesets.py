@@ -99,7 +99,9 @@ class RuleSpec(_Strict):
                 raise ValueError("an indicator needs max_points")
             scorers = [self.bands, self.options, self.points_from, self.count_of]
             if sum(s is not None for s in scorers) != 1:
-                raise ValueError("an indicator needs exactly one of bands/options/points_from/count_of")
+                raise ValueError(
+                    "an indicator needs exactly one of bands/options/points_from/count_of"
+                )
         return self
 
 
@@ -196,9 +198,12 @@ class Rule:
         if self.spec.points_from:
             values = np.clip(m[self.spec.points_from], 0, self.spec.max_points)
             unknown = np.isnan(values)
-            return Score(values, np.where(unknown, 0, values),
-                         np.where(unknown, self.spec.max_points, values),
-                         np.where(unknown, -1, 0))
+            return Score(
+                values,
+                np.where(unknown, 0, values),
+                np.where(unknown, self.spec.max_points, values),
+                np.where(unknown, -1, 0),
+            )
         if self.items is not None:
             outcomes = np.vstack([c.evaluate(m) for c in self.items])
             passed = (outcomes == PASS).sum(axis=0)
@@ -227,8 +232,10 @@ class Rule:
         reachable = np.ones(n, dtype=bool)  # no earlier band passed
         certain = np.ones(n, dtype=bool)  # every earlier band failed for sure
         for i, band in enumerate(self.bands):
-            outcome = np.full(n, PASS, dtype=np.int8) if band.condition is None else (
-                band.condition.evaluate(m)
+            outcome = (
+                np.full(n, PASS, dtype=np.int8)
+                if band.condition is None
+                else (band.condition.evaluate(m))
             )
             possible = reachable & (outcome != FAIL)
             lo = np.where(possible, np.minimum(lo, band.est), lo)
@@ -240,7 +247,6 @@ class Rule:
             certain &= outcome == FAIL
             reachable &= ~hit
         return Score(est, lo, hi, chosen)
-
 
     def _score_one_metric(self, m: MetricSource, leaves: list[Leaf]) -> Score:
         """Fast path: every band compares the same metric, so it is unknown for all or none."""
@@ -403,8 +409,9 @@ def _compile_rule(spec: RuleSpec, where: str) -> Rule:
     if spec.count_of is not None:
         if spec.per_item is None:
             raise RuleFileError(f"{where}: count_of needs per_item")
-        rule.items = [compile_condition(c, f"{where}.count_of[{i}]")
-                      for i, c in enumerate(spec.count_of)]
+        rule.items = [
+            compile_condition(c, f"{where}.count_of[{i}]") for i, c in enumerate(spec.count_of)
+        ]
     for name in rule.metrics():
         if name not in METRICS:
             raise RuleFileError(f"{where}: unknown metric {name!r}")
@@ -455,7 +462,8 @@ def compile_ruleset(raw: dict, path: Path) -> RuleSet:
         try:
             rules.append(_compile_rule(rule_spec, where))
         except ValueError as exc:
-            raise RuleFileError(str(exc) if str(exc).startswith(str(path)) else f"{where}: {exc}")
+            message = str(exc) if str(exc).startswith(str(path)) else f"{where}: {exc}"
+            raise RuleFileError(message) from exc
     ruleset = RuleSet(spec, path, rules)
     if ruleset.indicators and spec.pass_mark is None:
         raise RuleFileError(f"{path}: scored rule sets need a pass_mark")
@@ -502,7 +510,9 @@ def load_all(directory: Path = CRITERIA_DIR) -> tuple[RuleSet, ...]:
     return tuple(compile_ruleset(raw, path) for raw, path in load_raw(directory).values())
 
 
-def with_overrides(overrides: dict[str, Any], directory: Path = CRITERIA_DIR) -> tuple[RuleSet, ...]:
+def with_overrides(
+    overrides: dict[str, Any], directory: Path = CRITERIA_DIR
+) -> tuple[RuleSet, ...]:
     """All rule sets with parameter overrides such as ``{"high_tech.rd_ratio.bands[0].min": 0.06}``.
 
     The first segment names the ladder (it applies to every version of it) or a set name such
@@ -521,8 +531,9 @@ def with_overrides(overrides: dict[str, Any], directory: Path = CRITERIA_DIR) ->
     return tuple(compile_ruleset(raw, path) for raw, path in raws.values())
 
 
-def select(rulesets: tuple[RuleSet, ...], ladder: str, ref: dt.date, mode: str,
-           region: str | None) -> RuleSet | None:
+def select(
+    rulesets: tuple[RuleSet, ...], ladder: str, ref: dt.date, mode: str, region: str | None
+) -> RuleSet | None:
     """The rule set of ``ladder`` in force on ``ref`` for ``mode``; by region for gazelles.
 
     A regional set matches when the region code starts with one of its codes; the longest
@@ -541,8 +552,10 @@ def select(rulesets: tuple[RuleSet, ...], ladder: str, ref: dt.date, mode: str,
                 continue
         else:
             match = 0
-        if best is None or match > best[0] or (
-            match == best[0] and rs.spec.effective.start > best[1].spec.effective.start
+        if (
+            best is None
+            or match > best[0]
+            or (match == best[0] and rs.spec.effective.start > best[1].spec.effective.start)
         ):
             best = (match, rs)
     return best[1] if best else None

@@ -15,8 +15,12 @@ EXAMPLE = ROOT / "data" / "example_firm.json"
 
 def run(*args, stdin=None):
     return subprocess.run(
-        [sys.executable, "-m", "scoring.cli", *args], capture_output=True, text=True,
-        input=stdin, cwd=ROOT, timeout=120,
+        [sys.executable, "-m", "scoring.cli", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=ROOT,
+        timeout=120,
     )
 
 
@@ -37,8 +41,14 @@ def test_assess_in_english():
 def test_assess_json_is_the_full_result():
     out = run("assess", str(EXAMPLE), "--json")
     data = json.loads(out.stdout)
-    assert set(data["ladders"]) == {"tech_sme", "innovative_sme", "high_tech", "srdi_sme",
-                                    "gazelle", "little_giant"}
+    assert set(data["ladders"]) == {
+        "tech_sme",
+        "innovative_sme",
+        "high_tech",
+        "srdi_sme",
+        "gazelle",
+        "little_giant",
+    }
     trace = data["ladders"]["high_tech"]["trace"]
     assert all("source" in t for t in trace)
 
@@ -51,8 +61,12 @@ def test_assess_from_stdin_and_review_mode():
 
 @pytest.mark.parametrize(
     ("payload", "message"),
-    [("{not json", "不是有效的JSON"), ("[1, 2]", "企业数据应为键值对象"),
-     ('{"revenue_y0": 1}', "缺少企业名称"), ('{"name": "甲", "revenu": 1}', "未知字段")],
+    [
+        ("{not json", "不是有效的JSON"),
+        ("[1, 2]", "企业数据应为键值对象"),
+        ('{"revenue_y0": 1}', "缺少企业名称"),
+        ('{"name": "甲", "revenu": 1}', "未知字段"),
+    ],
 )
 def test_assess_bad_input_is_a_clear_error(payload, message):
     out = run("assess", "-", stdin=payload)
@@ -80,7 +94,9 @@ def test_batch_writes_the_output_contract(tmp_path):
 
 def test_batch_reads_gbk_and_neutralises_formulas(tmp_path):
     source = tmp_path / "gbk.csv"
-    text = "name,employees,tech_staff,industry_code\n=1+2甲公司,100,30,@SUM(A1)\n乙公司,50,abc,C3484\n"
+    text = (
+        "name,employees,tech_staff,industry_code\n=1+2甲公司,100,30,@SUM(A1)\n乙公司,50,abc,C3484\n"
+    )
     source.write_bytes(text.encode("gbk"))
     target = tmp_path / "out.csv"
     out = run("batch", str(source), "-o", str(target))

@@ -11,7 +11,9 @@ VALID_CODE = "91350100M000100Y43"  # a widely published example code with a vali
 
 
 def test_credit_code_check_character():
-    codes = pd.Series([VALID_CODE, VALID_CODE[:-1] + "4", "91350100M000100Y4", None, "9135010OM000100Y43"])
+    codes = pd.Series(
+        [VALID_CODE, VALID_CODE[:-1] + "4", "91350100M000100Y4", None, "9135010OM000100Y43"]
+    )
     assert credit_code_valid(codes).tolist() == [True, False, False, False, False]
 
 
@@ -61,8 +63,10 @@ def test_text_in_a_number_column_is_an_error_not_zero(cell):
     assert "不是有效数字" in frame.errors[0].zh
 
 
-@pytest.mark.parametrize(("cell", "expected"), [("是", 1.0), ("否", 0.0), ("Y", 1.0), ("n", 0.0),
-                                                ("true", 1.0), ("0", 0.0), (True, 1.0)])
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [("是", 1.0), ("否", 0.0), ("Y", 1.0), ("n", 0.0), ("true", 1.0), ("0", 0.0), (True, 1.0)],
+)
 def test_bool_cells(cell, expected):
     frame = canonicalize(pd.DataFrame({"name": ["甲"], "is_high_tech": [cell]}))
     assert frame.num("is_high_tech")[0] == expected
@@ -87,8 +91,10 @@ def test_bad_date_is_reported():
     assert frame.errors[0].field == "registered_on"
 
 
-@pytest.mark.parametrize(("cell", "canon"), [("省级", "provincial"), ("国家级", "national"),
-                                             ("provincial", "provincial"), ("无", "none")])
+@pytest.mark.parametrize(
+    ("cell", "canon"),
+    [("省级", "provincial"), ("国家级", "national"), ("provincial", "provincial"), ("无", "none")],
+)
 def test_enum_cells_accept_chinese_labels(cell, canon):
     frame = canonicalize(pd.DataFrame({"name": ["甲"], "rd_institution_level": [cell]}))
     assert frame.text("rd_institution_level")[0] == canon
@@ -125,7 +131,9 @@ def test_tech_staff_above_employees_is_invalid():
 
 
 def test_rd_above_ten_times_revenue_is_a_warning_that_keeps_the_value():
-    frame = canonicalize(pd.DataFrame({"name": ["甲"], "revenue_y0": [100], "rd_expense_y0": [1001]}))
+    frame = canonicalize(
+        pd.DataFrame({"name": ["甲"], "revenue_y0": [100], "rd_expense_y0": [1001]})
+    )
     assert frame.num("rd_expense_y0")[0] == 1001
     assert [(e.field, e.severity) for e in frame.errors] == [("rd_expense_y0", "warning")]
 
@@ -153,8 +161,14 @@ def test_every_contract_field_is_known():
 
 
 def test_typed_columns_from_a_dataframe_are_accepted_and_checked():
-    df = pd.DataFrame({"name": ["甲", "乙"], "is_high_tech": [1.0, 2.0], "employees": [10, 20],
-                       "registered_on": pd.to_datetime(["2020-01-01", None])})
+    df = pd.DataFrame(
+        {
+            "name": ["甲", "乙"],
+            "is_high_tech": [1.0, 2.0],
+            "employees": [10, 20],
+            "registered_on": pd.to_datetime(["2020-01-01", None]),
+        }
+    )
     frame = canonicalize(df)
     assert frame.num("is_high_tech")[0] == 1.0
     assert np.isnan(frame.num("is_high_tech")[1])

@@ -5,12 +5,24 @@ import pytest
 from scoring import assess
 
 HNTE = {
-    "name": "甲", "fiscal_year": 2025, "registered_on": "2015-01-01",
-    "high_tech_field": "electronic_information", "employees": 100, "tech_staff": 8,
-    "revenue_y0": 40e6, "revenue_y1": 40e6, "revenue_y2": 40e6,
-    "rd_expense_y0": 2e6, "rd_expense_y1": 1.5e6, "rd_expense_y2": 1.5e6,
-    "rd_expense_domestic_3y": 5e6, "high_tech_income_y0": 30e6, "total_income_y0": 40e6,
-    "ip_class1": 0, "ip_class2": 2, "major_incident_1y": False,
+    "name": "甲",
+    "fiscal_year": 2025,
+    "registered_on": "2015-01-01",
+    "high_tech_field": "electronic_information",
+    "employees": 100,
+    "tech_staff": 8,
+    "revenue_y0": 40e6,
+    "revenue_y1": 40e6,
+    "revenue_y2": 40e6,
+    "rd_expense_y0": 2e6,
+    "rd_expense_y1": 1.5e6,
+    "rd_expense_y2": 1.5e6,
+    "rd_expense_domestic_3y": 5e6,
+    "high_tech_income_y0": 30e6,
+    "total_income_y0": 40e6,
+    "ip_class1": 0,
+    "ip_class2": 2,
+    "major_incident_1y": False,
 }
 
 
@@ -41,8 +53,14 @@ def test_passing_rules_have_no_gap():
 
 
 def test_ip_gap_counts_items():
-    firm = {"name": "甲", "fiscal_year": 2025, "region_code": "370102", "ip_class1": 1,
-            "ip_class2": 3, "standards_led": 0}
+    firm = {
+        "name": "甲",
+        "fiscal_year": 2025,
+        "region_code": "370102",
+        "ip_class1": 1,
+        "ip_class2": 3,
+        "standards_led": 0,
+    }
     options = _gaps(assess(firm), "gazelle", "ip")
     changes = {(g.field, g.change) for g in options}
     assert ("ip_class1", 1) in changes  # one more invention patent
@@ -51,8 +69,13 @@ def test_ip_gap_counts_items():
 
 
 def test_a_firm_cannot_get_younger_so_age_routes_offer_no_gap():
-    firm = {"name": "甲", "fiscal_year": 2025, "registered_on": "2005-01-01",
-            "region_code": "210112", "revenue_y0": 20e6}
+    firm = {
+        "name": "甲",
+        "fiscal_year": 2025,
+        "registered_on": "2005-01-01",
+        "region_code": "210112",
+        "revenue_y0": 20e6,
+    }
     gaps = _gaps(assess(firm), "gazelle", "age")
     assert gaps == []
 
@@ -65,8 +88,7 @@ def test_registration_age_gap_in_days():
 
 
 def test_debt_ratio_gap_reduces_liabilities():
-    firm = {"name": "甲", "fiscal_year": 2025, "total_assets_y0": 10e6,
-            "total_liabilities_y0": 9e6}
+    firm = {"name": "甲", "fiscal_year": 2025, "total_assets_y0": 10e6, "total_liabilities_y0": 9e6}
     (gap,) = _gaps(assess(firm), "srdi_sme", "debt_ratio")
     assert gap.field == "total_liabilities_y0"
     assert gap.change == pytest.approx(-1_000_000)
@@ -74,11 +96,24 @@ def test_debt_ratio_gap_reduces_liabilities():
 
 
 def test_score_plan_covers_the_shortfall_with_the_quickest_moves():
-    firm = {**HNTE, "tech_staff": 20, "rd_expense_y2": 2.5e6, "rd_expense_domestic_3y": 6e6,
-            "hte_advancement": 4, "hte_core_support": 4, "ip_acquisition": "self_developed",
-            "standards_led": 0, "tech_conversions_3y": 3, "rd_mgmt_system": True,
-            "rd_mgmt_institution": True, "rd_mgmt_incentive": False, "rd_mgmt_talent": False,
-            "net_assets_y0": 10e6, "net_assets_y1": 10e6, "net_assets_y2": 10e6}
+    firm = {
+        **HNTE,
+        "tech_staff": 20,
+        "rd_expense_y2": 2.5e6,
+        "rd_expense_domestic_3y": 6e6,
+        "hte_advancement": 4,
+        "hte_core_support": 4,
+        "ip_acquisition": "self_developed",
+        "standards_led": 0,
+        "tech_conversions_3y": 3,
+        "rd_mgmt_system": True,
+        "rd_mgmt_institution": True,
+        "rd_mgmt_incentive": False,
+        "rd_mgmt_talent": False,
+        "net_assets_y0": 10e6,
+        "net_assets_y1": 10e6,
+        "net_assets_y2": 10e6,
+    }
     result = assess(firm)
     la = result.ladders["high_tech"]
     assert la.status == "ineligible" and la.failed == ["pass_mark"]

@@ -23,8 +23,9 @@ def firms(draw):
     firm = {
         "name": "生成企业",
         "fiscal_year": draw(st.sampled_from([2024, 2025])),
-        "registered_on": draw(st.one_of(st.none(), st.dates(dt.date(2000, 1, 1),
-                                                            dt.date(2025, 6, 1)))),
+        "registered_on": draw(
+            st.one_of(st.none(), st.dates(dt.date(2000, 1, 1), dt.date(2025, 6, 1)))
+        ),
         "region_code": draw(st.sampled_from([None, "440112", "370102", "210112", "110108"])),
         "employees": employees,
         "tech_staff": None if employees is None else draw(st.integers(0, employees)),
@@ -39,23 +40,55 @@ def firms(draw):
         "srdi_dev_score": draw(st.one_of(st.none(), st.integers(30, 90))),
         "digital_level": draw(st.one_of(st.none(), st.integers(1, 4))),
     }
-    for name in ("revenue_y0", "revenue_y1", "revenue_y2", "revenue_y3", "main_revenue_y0",
-                 "main_revenue_y1", "main_revenue_y2", "rd_expense_y0", "rd_expense_y1",
-                 "rd_expense_y2", "total_assets_y0", "total_liabilities_y0", "net_assets_y0",
-                 "net_assets_y1", "net_assets_y2", "cost_expense_total_y0", "net_profit_y0",
-                 "high_tech_income_y0", "rd_expense_domestic_3y", "equity_financing_y0",
-                 "equity_financing_y1", "equity_financing_y2"):
+    for name in (
+        "revenue_y0",
+        "revenue_y1",
+        "revenue_y2",
+        "revenue_y3",
+        "main_revenue_y0",
+        "main_revenue_y1",
+        "main_revenue_y2",
+        "rd_expense_y0",
+        "rd_expense_y1",
+        "rd_expense_y2",
+        "total_assets_y0",
+        "total_liabilities_y0",
+        "net_assets_y0",
+        "net_assets_y1",
+        "net_assets_y2",
+        "cost_expense_total_y0",
+        "net_profit_y0",
+        "high_tech_income_y0",
+        "rd_expense_domestic_3y",
+        "equity_financing_y0",
+        "equity_financing_y1",
+        "equity_financing_y2",
+    ):
         firm[name] = draw(money)
     for name in ("ip_class2", "standards_led", "tech_conversions_3y"):
         firm[name] = draw(small)
     ip1 = draw(small)
     firm["ip_class1"] = ip1
     firm["ip_class1_main_product"] = None if ip1 is None else draw(st.integers(0, ip1))
-    for name in ("is_high_tech", "is_tech_sme", "is_srdi_sme", "major_incident_1y",
-                 "on_dishonesty_list", "restricted_industry", "key_field", "quality_certified",
-                 "own_brand", "rd_mgmt_system", "rd_mgmt_institution", "rd_mgmt_incentive",
-                 "rd_mgmt_talent", "provincial_award_3y", "national_award_5y", "in_high_tech_zone",
-                 "strategic_emerging"):
+    for name in (
+        "is_high_tech",
+        "is_tech_sme",
+        "is_srdi_sme",
+        "major_incident_1y",
+        "on_dishonesty_list",
+        "restricted_industry",
+        "key_field",
+        "quality_certified",
+        "own_brand",
+        "rd_mgmt_system",
+        "rd_mgmt_institution",
+        "rd_mgmt_incentive",
+        "rd_mgmt_talent",
+        "provincial_award_3y",
+        "national_award_5y",
+        "in_high_tech_zone",
+        "strategic_emerging",
+    ):
         firm[name] = draw(flag)
     return {k: v for k, v in firm.items() if v is not None}
 
@@ -86,9 +119,12 @@ def test_more_rd_spend_never_lowers_a_score(rows, extra):
 @given(st.lists(firms(), min_size=1, max_size=12), st.integers(1, 5), st.integers(0, 5))
 def test_more_ip_never_lowers_a_score(rows, more1, more2):
     more = [
-        {**r, "ip_class1": r.get("ip_class1", 0) + more1,
-         "ip_class1_main_product": r.get("ip_class1_main_product", 0) + more1,
-         "ip_class2": r.get("ip_class2", 0) + more2}
+        {
+            **r,
+            "ip_class1": r.get("ip_class1", 0) + more1,
+            "ip_class1_main_product": r.get("ip_class1_main_product", 0) + more1,
+            "ip_class2": r.get("ip_class2", 0) + more2,
+        }
         for r in rows
     ]
     before, after = _frame(rows), _frame(more)
@@ -99,11 +135,16 @@ def test_more_ip_never_lowers_a_score(rows, more1, more2):
 
 
 FILLABLE = {
-    "tech_staff": st.integers(0, 5), "employees": st.integers(5, 500),
-    "rd_expense_y1": st.integers(0, 10_000_000).map(float), "is_high_tech": st.booleans(),
-    "srdi_dev_score": st.integers(0, 100), "niche_years": st.integers(0, 12),
-    "revenue_y3": st.integers(0, 100_000_000).map(float), "key_field": st.booleans(),
-    "hte_advancement": st.integers(0, 8), "strategic_emerging": st.booleans(),
+    "tech_staff": st.integers(0, 5),
+    "employees": st.integers(5, 500),
+    "rd_expense_y1": st.integers(0, 10_000_000).map(float),
+    "is_high_tech": st.booleans(),
+    "srdi_dev_score": st.integers(0, 100),
+    "niche_years": st.integers(0, 12),
+    "revenue_y3": st.integers(0, 100_000_000).map(float),
+    "key_field": st.booleans(),
+    "hte_advancement": st.integers(0, 8),
+    "strategic_emerging": st.booleans(),
     "total_income_y0": st.integers(1, 400_000_000).map(float),
     "registered_on": st.dates(dt.date(2000, 1, 1), dt.date(2025, 6, 1)),
 }

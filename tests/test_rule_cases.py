@@ -27,8 +27,11 @@ def _load():
 
 def _firm(spec: dict, case: dict) -> dict:
     firm = {**spec.get("base", {}), **(case.get("with") or {})}
-    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in firm.items()
-            if v is not None}
+    return {
+        k: (v.isoformat() if isinstance(v, dt.date) else v)
+        for k, v in firm.items()
+        if v is not None
+    }
 
 
 def _options(spec: dict, case: dict) -> dict:
