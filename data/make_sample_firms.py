@@ -160,6 +160,19 @@ STARTUP = dict(
     srdi_dev_score=38,
 )
 
+# Sales of exactly CNY 50 m and three-year R&D of exactly 5 %: on the high-tech edge.
+HNTE_EDGE = dict(
+    BASE,
+    revenue_y0=5000 * WAN,
+    revenue_y1=4400 * WAN,
+    revenue_y2=3900 * WAN,
+    rd_expense_y0=250 * WAN,
+    rd_expense_y1=200 * WAN,
+    rd_expense_y2=215 * WAN,
+    rd_expense_domestic_3y=665 * WAN,
+    is_high_tech=0,
+)
+
 FIRMS: list[tuple[str, dict]] = [
     ("示例·云杉软件科技有限公司", dict(STARTUP)),
     ("示例·青禾智能装备有限公司", dict(BASE)),
@@ -188,33 +201,10 @@ FIRMS: list[tuple[str, dict]] = [
         ),
     ),
     ("示例·鼎盛铸造有限公司", dict(STARTUP, restricted_industry=1, industry_code="C3110")),
-    (
-        "示例·星河光电技术有限公司（高企临界）",
-        dict(
-            BASE,
-            revenue_y0=5000 * WAN,
-            revenue_y1=4400 * WAN,
-            revenue_y2=3900 * WAN,
-            rd_expense_y0=250 * WAN,
-            rd_expense_y1=200 * WAN,
-            rd_expense_y2=215 * WAN,
-            rd_expense_domestic_3y=665 * WAN,
-            is_high_tech=0,
-        ),
-    ),
+    ("示例·星河光电技术有限公司（高企临界）", dict(HNTE_EDGE)),
     (
         "示例·星河光电技术有限公司（差一点）",
-        dict(
-            BASE,
-            revenue_y0=5000 * WAN,
-            revenue_y1=4400 * WAN,
-            revenue_y2=3900 * WAN,
-            rd_expense_y0=250 * WAN,
-            rd_expense_y1=200 * WAN,
-            rd_expense_y2=214 * WAN,
-            rd_expense_domestic_3y=664 * WAN,
-            is_high_tech=0,
-        ),
+        dict(HNTE_EDGE, rd_expense_y2=214 * WAN, rd_expense_domestic_3y=664 * WAN),
     ),
     (
         "示例·远帆新材料有限公司（缺自评）",

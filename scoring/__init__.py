@@ -8,13 +8,14 @@ Public API::
 """
 
 from scoring.api import OUTPUT_COLUMNS, InputError, WhatIf, assess, assess_frame, what_if
-from scoring.models import Assessment
+from scoring.models import Assessment, Firm
 from scoring.rulesets import LADDERS, RuleFileError
 
 __all__ = [
     "LADDERS",
     "OUTPUT_COLUMNS",
     "Assessment",
+    "Firm",
     "InputError",
     "RuleFileError",
     "WhatIf",

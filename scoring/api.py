@@ -190,7 +190,7 @@ def result_columns(ev: Evaluation) -> dict[str, Any]:
     """The output contract for one evaluated frame: text columns as Coded, scores as floats."""
     n = ev.frame.n
     names = ev.frame.text("name")
-    rejected = np.array([v is None for v in names], dtype=bool)
+    rejected = pd.isna(names)
     errors = _row_errors(ev.frame.errors, n)
     errors[rejected] = "缺少企业名称（name），无法评价"
     out: dict[str, Any] = {

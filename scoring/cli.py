@@ -226,6 +226,7 @@ def _criteria(args) -> int:
         pts = f" ({rule.spec.max_points:g}分)" if rule.spec.max_points else ""
         cite = f"{rs.cite(rule.spec.source)}; {rule.spec.source.evidence}"
         print(f"  [{rule.kind}] {rule.id}{pts}: {rule.spec.zh}  〔{cite}〕")
+        print(f"      inputs: {', '.join(rule.inputs())}")
     if rs.spec.pass_mark:
         pm = rs.spec.pass_mark
         limits = f"minimums={pm.minimums} caps={pm.caps}"

@@ -27,13 +27,17 @@ class MetricSource:
         self._metrics = METRICS
         self._columns = columns
         self._cache: dict[str, np.ndarray] = {}
+        self._taken: dict[str, np.ndarray] = {}
         self.rows = rows
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._cache:
             self._cache[name] = self._metrics[name].func(self._columns)
-        values = self._cache[name]
-        return values if self.rows is None else values[self.rows]
+        if self.rows is None:
+            return self._cache[name]
+        if name not in self._taken:  # a group reads each metric several times
+            self._taken[name] = self._cache[name][self.rows]
+        return self._taken[name]
 
     def subset(self, rows: np.ndarray | None) -> MetricSource:
         view = MetricSource.__new__(MetricSource)
@@ -43,6 +47,7 @@ class MetricSource:
             self._cache,
             rows,
         )
+        view._taken = {}
         return view
 
     def column(self, field: str) -> np.ndarray:
@@ -194,20 +199,10 @@ def compile_condition(spec: dict, where: str) -> Condition:
     if not isinstance(spec, dict):
         raise ValueError(f"{where}: a condition must be a mapping, got {spec!r}")
     ident, zh, en = spec.get("id"), spec.get("zh"), spec.get("en")
-    if "all" in spec:
-        return AllOf(
-            ident,
-            zh,
-            en,
-            [compile_condition(p, f"{where}.all[{i}]") for i, p in enumerate(spec["all"])],
-        )
-    if "any" in spec:
-        return AnyOf(
-            ident,
-            zh,
-            en,
-            [compile_condition(p, f"{where}.any[{i}]") for i, p in enumerate(spec["any"])],
-        )
+    for key, kind in (("all", AllOf), ("any", AnyOf)):
+        if key in spec:
+            parts = [compile_condition(p, f"{where}.{key}[{i}]") for i, p in enumerate(spec[key])]
+            return kind(ident, zh, en, parts)
     if "cases" in spec:
         cases = []
         for i, case in enumerate(spec["cases"]):

@@ -232,28 +232,32 @@ def _failed_and_missing(g: GroupResult, frame: CanonicalFrame):
         failed_names.append("pass_mark")
         score_failed = (g.passmark == FAIL) & (g.direct != PASS)
         failed |= score_failed.astype(np.int64) << (len(failed_names) - 1)
+    # missing inputs matter only where the ladder is undetermined
+    open_rows = np.flatnonzero(g.status == UNKNOWN)
     fields: list[str] = []
-    unknown_rules: list[tuple[list[str], np.ndarray]] = []
+    unknown_rules: list[tuple[int, np.ndarray]] = []
     for r in rs.rules:
         if r.kind == "indicator":
-            unknown = np.isnan(g.scores[r.id].est)
+            unknown = np.isnan(g.scores[r.id].est[open_rows])
         else:
-            unknown = g.outcomes[r.id] == UNKNOWN
-        inputs = r.inputs()
-        fields += [f for f in inputs if f not in fields]
-        unknown_rules.append((inputs, unknown))
+            unknown = g.outcomes[r.id][open_rows] == UNKNOWN
+        mask = 0
+        for f in r.inputs():
+            if f not in fields:
+                fields.append(f)
+            mask |= 1 << fields.index(f)
+        unknown_rules.append((mask, unknown))
     if len(fields) > 63 or len(failed_names) > 63:
         raise ValueError(f"{rs.key}: more than 63 rules or inputs; widen the bitmasks")
-    null_bits = np.zeros(n, dtype=np.int64)
+    frame_rows = g.rows[open_rows]
+    null_bits = np.zeros(len(open_rows), dtype=np.int64)
     for i, f in enumerate(fields):
-        null_bits |= frame.isnull(f)[g.rows].astype(np.int64) << i
+        null_bits |= frame.isnull(f, frame_rows).astype(np.int64) << i
+    open_missing = np.zeros(len(open_rows), dtype=np.int64)
+    for mask, unknown in unknown_rules:
+        open_missing |= np.where(unknown, null_bits & mask, 0)
     missing = np.zeros(n, dtype=np.int64)
-    for inputs, unknown in unknown_rules:
-        mask = 0
-        for f in inputs:
-            mask |= 1 << fields.index(f)
-        missing |= np.where(unknown, null_bits & mask, 0)
-    missing = np.where(g.status == UNKNOWN, missing, 0)
+    missing[open_rows] = open_missing
     return _join_bits(failed, failed_names), _join_bits(missing, fields)
 
 

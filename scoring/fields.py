@@ -126,8 +126,9 @@ def _per_unique(values: pd.Series, parse, blank_value) -> tuple[np.ndarray, np.n
     (parsed values, failed mask) for them.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    text = pd.Series(np.asarray(uniques, dtype=object)).astype(str)
-    blank = text.str.fullmatch(r"\s*").to_numpy(dtype=bool)
+    text = pd.Series(pd.array(np.asarray(uniques, dtype=object).astype(str), dtype="string"))
+    text = text.str.strip()  # every parser wants stripped text
+    blank = (text == "").to_numpy(dtype=bool)
     parsed, failed = parse(text)
     parsed = np.asarray(parsed)
     missing = np.array([blank_value], dtype=parsed.dtype if parsed.dtype != object else object)
@@ -190,9 +191,7 @@ def _parse_date(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _parse_text(values: pd.Series) -> np.ndarray:
-    out, _ = _per_unique(
-        values, lambda t: (t.str.strip().to_numpy(dtype=object), np.zeros(len(t), bool)), None
-    )
+    out, _ = _per_unique(values, lambda t: (t.to_numpy(dtype=object), np.zeros(len(t), bool)), None)
     return out
 
 
@@ -237,8 +236,8 @@ class CanonicalFrame:
     def text(self, field: str) -> np.ndarray:
         return self.columns[field]
 
-    def isnull(self, field: str) -> np.ndarray:
-        col = self.columns[field]
+    def isnull(self, field: str, rows: np.ndarray | None = None) -> np.ndarray:
+        col = self.columns[field] if rows is None else self.columns[field][rows]
         if col.dtype.kind == "f":
             return np.isnan(col)
         if col.dtype.kind == "M":

@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from scoring.fields import FIELDS
+
+_PY_TYPES = {
+    "text": str,
+    "integer": int,
+    "number": float,
+    "money": float,
+    "bool": bool,
+    "date": dt.date,
+}
+
+Firm = create_model(
+    "Firm",
+    __config__=ConfigDict(extra="forbid"),
+    __doc__="One firm per the input contract (firm-fields.csv plus the extension fields). "
+    "Every field but name may be left out: left out means unknown.",
+    **{
+        name: (
+            _PY_TYPES[spec.type] if name == "name" else _PY_TYPES[spec.type] | None,
+            Field(
+                ... if name == "name" else None, description=f"{spec.label_zh}. {spec.definition}"
+            ),
+        )
+        for name, spec in FIELDS.items()
+    },
+)
 
 
 class TraceEntry(BaseModel):

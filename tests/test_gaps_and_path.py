@@ -153,3 +153,16 @@ def test_trace_shows_value_threshold_and_source():
     assert entry.threshold_zh == "≥ 5.00%"
     assert entry.source == "国科发火〔2016〕32号 第十一条（五）"
     assert entry.evidence == "verified"
+
+
+def test_a_typed_firm_model_is_accepted():
+    from pydantic import ValidationError
+
+    from scoring import Firm
+
+    firm = Firm(name="甲", fiscal_year=2025, registered_on="2015-01-01", employees=100)
+    assert assess(firm).ladders["high_tech"].status == "undetermined"
+    with pytest.raises(ValidationError):
+        Firm(name="甲", employees="很多")
+    with pytest.raises(ValidationError):
+        Firm(name="甲", revenu=1)
