@@ -17,7 +17,7 @@ from scoring.fields import FIELDS
 from scoring.formatting import fmt_money, fmt_threshold, fmt_value, is_unknown
 from scoring.metrics import METRICS
 from scoring.models import Gap, LadderAssessment, PathStep, TraceEntry
-from scoring.rulesets import LADDER_NAMES, Rule, RuleSet
+from scoring.rulesets import LADDER_NAMES, Rule, RuleSet, Score
 
 OUTCOME = {int(PASS): "pass", int(FAIL): "fail", int(UNKNOWN): "unknown"}
 # Months until a yes/no or category condition can be met (assumptions, docs/criteria.md).
@@ -117,6 +117,21 @@ def _missing(inputs, view: RowView) -> list[str]:
 
 
 def _rule_entry(rs: RuleSet, rule: Rule, g: GroupResult, i: int, view: RowView) -> TraceEntry:
+    if rule.kind == "indicator":
+        return _indicator_entry(rs, rule, g.scores[rule.id], i, view)
+    outcome = OUTCOME[int(g.outcomes[rule.id][i])]
+    parts = _condition_parts(rule.condition, view)
+    entry = TraceEntry(**_base(rs, rule), outcome=outcome, parts=parts if len(parts) > 1 else [])
+    if len(parts) == 1:
+        only = parts[0]
+        entry.value_zh, entry.value_en = only.value_zh, only.value_en
+        entry.threshold_zh, entry.threshold_en = only.threshold_zh, only.threshold_en
+    if outcome == "unknown":
+        entry.missing = _missing(rule.inputs(), view)
+    return entry
+
+
+def _base(rs: RuleSet, rule: Rule) -> dict:
     src = rule.spec.source
     base = dict(
         rule_id=rule.id,
@@ -128,22 +143,14 @@ def _rule_entry(rs: RuleSet, rule: Rule, g: GroupResult, i: int, view: RowView) 
         evidence=src.evidence,
         note=src.note,
     )
-    if rule.kind in ("gate", "direct"):
-        outcome = OUTCOME[int(g.outcomes[rule.id][i])]
-        parts = _condition_parts(rule.condition, view)
-        entry = TraceEntry(**base, outcome=outcome, parts=parts if len(parts) > 1 else [])
-        if len(parts) == 1:
-            only = parts[0]
-            entry.value_zh, entry.value_en = only.value_zh, only.value_en
-            entry.threshold_zh, entry.threshold_en = only.threshold_zh, only.threshold_en
-        if outcome == "unknown":
-            entry.missing = _missing(rule.inputs(), view)
-        return entry
-    score = g.scores[rule.id]
+    return base
+
+
+def _indicator_entry(rs: RuleSet, rule: Rule, score: Score, i: int, view: RowView) -> TraceEntry:
     est, lo, hi, band = score.est[i], score.lo[i], score.hi[i], int(score.band[i])
     known = not math.isnan(est)
     entry = TraceEntry(
-        **base,
+        **_base(rs, rule),
         outcome="scored" if known else "unknown",
         points=float(est) if known else None,
         points_min=float(lo),
@@ -168,7 +175,7 @@ def _rule_entry(rs: RuleSet, rule: Rule, g: GroupResult, i: int, view: RowView) 
                 entry.band_range = [b.lo, b.hi]
     if rule.options is not None:
         entry.parts = [
-            _rule_entry(rs, opt, _option_group(g, opt, view), 0, view) for opt in rule.options
+            _indicator_entry(rs, opt, opt.score(view.source), 0, view) for opt in rule.options
         ]
     if rule.items is not None:
         entry.parts = [_leaf_or_cond_entry(c, view) for c in rule.items]
@@ -186,13 +193,6 @@ def _leaf_or_cond_entry(cond: Condition, view: RowView) -> TraceEntry:
         outcome=OUTCOME[view.outcome(cond)],
         parts=_condition_parts(cond, view),
     )
-
-
-def _option_group(g: GroupResult, opt: Rule, view: RowView) -> GroupResult:
-    """A one-row stand-in so an option's bands are traced like an indicator's."""
-    sub = GroupResult.__new__(GroupResult)
-    sub.scores = {opt.id: opt.score(view.source)}
-    return sub
 
 
 def _bands_text(rule: Rule, lang: str) -> str:
