@@ -149,34 +149,66 @@ def assess_frame(
     overrides: dict[str, Any] | None = None,
     today: dt.date | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    scale: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Score many firms: the input columns followed by the batch output contract columns.
 
     Rows keep their input order. A row without a name is ``rejected`` with the reason; every
     other row is ``scored``, with the cells that were ignored listed in ``row_errors``.
     Large frames are scored in chunks of ``chunk_rows``; the result does not depend on it.
+    ``scale`` converts fields given in other units (see ``fields.canonicalize``).
     """
-    rulesets = _rulesets(overrides)
-    n = len(df)
+    evaluations = iter_evaluations(
+        df,
+        as_of=as_of,
+        mode=mode,
+        overrides=overrides,
+        today=today,
+        chunk_rows=chunk_rows,
+        scale=scale,
+    )
+    result = collect_results(len(df), evaluations)
+    result.index = df.index
+    passthrough = df.drop(columns=[c for c in OUTPUT_COLUMNS if c in df.columns])
+    return pd.concat([passthrough, result], axis=1)
+
+
+def collect_results(n: int, evaluations, on_chunk=None) -> pd.DataFrame:
+    """The output contract columns for ``n`` rows from (rows, Evaluation) chunks.
+
+    ``on_chunk(rows, ev)`` sees every chunk too (the batch collects gaps that way).
+    """
     merged: dict[str, Any] = {}
-    for start in range(0, max(n, 1), chunk_rows):
-        part = df.iloc[start : start + chunk_rows]
-        ev = evaluate(canonicalize(part), as_of=as_of, mode=mode, rulesets=rulesets, today=today)
-        rows = np.arange(start, start + len(part))
+    for rows, ev in evaluations:
+        if on_chunk is not None:
+            on_chunk(rows, ev)
         for name, col in result_columns(ev).items():
             if isinstance(col, Coded):
                 merged.setdefault(name, Coded(n)).assign(rows, col.codes, col.categories)
             else:
                 merged.setdefault(name, np.empty(n, dtype=col.dtype))[rows] = col
-    result = pd.DataFrame(
-        {
-            name: col.categorical() if isinstance(col, Coded) else col
-            for name, col in merged.items()
-        },
-        index=df.index,
+    return pd.DataFrame(
+        {name: col.categorical() if isinstance(col, Coded) else col for name, col in merged.items()}
     )[OUTPUT_COLUMNS]
-    passthrough = df.drop(columns=[c for c in OUTPUT_COLUMNS if c in df.columns])
-    return pd.concat([passthrough, result], axis=1)
+
+
+def iter_evaluations(
+    df: pd.DataFrame,
+    *,
+    as_of: dt.date | None = None,
+    mode: str = "new",
+    overrides: dict[str, Any] | None = None,
+    today: dt.date | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    scale: dict[str, float] | None = None,
+):
+    """Evaluate ``df`` chunk by chunk: yields (row positions, Evaluation) pairs."""
+    rulesets = _rulesets(overrides)
+    for start in range(0, max(len(df), 1), chunk_rows):
+        part = df.iloc[start : start + chunk_rows]
+        frame = canonicalize(part, scale)
+        ev = evaluate(frame, as_of=as_of, mode=mode, rulesets=rulesets, today=today)
+        yield np.arange(start, start + len(part)), ev
 
 
 def _coded(codes: np.ndarray, categories: list[str], blank: np.ndarray) -> Coded:

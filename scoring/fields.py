@@ -257,12 +257,14 @@ def _error_rows(mask: np.ndarray, field: str, raw: pd.Series, zh: str, en: str, 
         yield CellError(int(i), field, "" if pd.isna(value) else str(value), zh, en, sev)
 
 
-def canonicalize(data: pd.DataFrame) -> CanonicalFrame:
+def canonicalize(data: pd.DataFrame, scale: dict[str, float] | None = None) -> CanonicalFrame:
     """Parse a DataFrame whose columns use canonical field names into a CanonicalFrame.
 
     Missing columns are all-unknown. Columns that are not contract fields are ignored here
-    (the batch layer passes them through).
+    (the batch layer passes them through). ``scale`` multiplies parsed numbers of a field, for
+    sheets whose header states a unit (``营业收入(万元)`` → 10,000).
     """
+    scale = scale or {}
     n = len(data)
     data = data.reset_index(drop=True)
     columns: dict[str, np.ndarray] = {}
@@ -279,6 +281,8 @@ def canonicalize(data: pd.DataFrame) -> CanonicalFrame:
         raw = data[name]
         if spec.type in NUMERIC_TYPES:
             values, failed = _parse_numeric(raw)
+            if name in scale:
+                values = values * scale[name]
             errors += _error_rows(failed, name, raw, "不是有效数字，按未知处理", "not a number")
             low, high = _LIMITS.get(name, (-np.inf if name in _SIGNED else 0.0, np.inf))
             bad = ~np.isnan(values) & ((values < low) | (values > high))

@@ -15,7 +15,7 @@ EXAMPLE = ROOT / "data" / "example_firm.json"
 
 def run(*args, stdin=None):
     return subprocess.run(
-        [sys.executable, "-m", "scoring.cli", *args],
+        [sys.executable, "-m", "tiering.cli", *args],
         capture_output=True,
         text=True,
         input=stdin,
@@ -89,7 +89,7 @@ def test_batch_writes_the_output_contract(tmp_path):
     scored = (result["row_status"] == "scored").sum()
     rejected = (result["row_status"] == "rejected").sum()
     assert scored + rejected == len(source)
-    assert f"已评价 {scored} 行 + 拒绝 {rejected} 行" in out.stdout
+    assert f"已评价 {scored} 行 + 未评价 {rejected} 行" in out.stdout
 
 
 def test_batch_reads_gbk_and_neutralises_formulas(tmp_path):

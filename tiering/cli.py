@@ -6,12 +6,12 @@ import argparse
 import datetime as dt
 import json
 import sys
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
-
-from scoring.api import InputError, assess, assess_frame
-from scoring.rulesets import LADDER_NAMES, LADDERS, RuleFileError, load_all, select
+from scoring.api import InputError, assess
+from scoring.rulesets import LADDER_NAMES, RuleFileError, load_all, select
 
 STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "暂无法判断"}
 STATUS_EN = {
@@ -53,10 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the full machine-readable result")
     _common(p)
 
-    p = sub.add_parser("batch", help="score a CSV with canonical headers")
+    p = sub.add_parser("batch", help="score a spreadsheet (xlsx, xls, csv, parquet)")
     p.add_argument("file")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", help="output .xlsx or .csv (default: next to the input)")
+    p.add_argument("--max-rows", type=int, help="refuse files with more data rows")
+    p.add_argument("--max-mb", type=int, help="refuse larger files (MB)")
+    p.add_argument("--chunk-rows", type=int, default=200_000)
     _common(p)
+
+    p = sub.add_parser("template", help="write the input template workbook")
+    p.add_argument("-o", "--output", default="企业数据模板.xlsx")
 
     p = sub.add_parser("criteria", help="rule sets in force")
     csub = p.add_subparsers(dest="action", required=True)
@@ -76,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             return _assess(args)
         if args.command == "batch":
             return _batch(args)
+        if args.command == "template":
+            from batch import write_template
+
+            write_template(Path(args.output))
+            print(f"模板已写入 {args.output}")
+            return 0
         return _criteria(args)
     except InputError as exc:
         print(f"输入错误：{exc.zh}\nInput error: {exc.en}", file=sys.stderr)
@@ -154,47 +166,55 @@ def render_text(result, lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
-def read_csv(path: str) -> pd.DataFrame:
-    """Read a CSV as text cells (parsing is the engine's job, so bad cells are reported)."""
-    raw = Path(path).read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValueError(f"{path}: neither UTF-8 nor GB18030 text")
-    import io
-
-    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-
-
-def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            text = out[col].astype("string")
-            risky = text.str.match(r"^[=+\-@\t\r]").fillna(False) & ~text.str.fullmatch(
-                r"[+-]?\d+(\.\d+)?"
-            ).fillna(False)
-            out[col] = out[col].where(~risky, "'" + text)
-    return out
-
-
 def _batch(args) -> int:
-    df = read_csv(args.file)
-    result = assess_frame(df, as_of=args.as_of, mode=args.mode)
-    neutralize_formulas(result).to_csv(args.output, index=False, encoding="utf-8-sig")
-    scored = int((result["row_status"] == "scored").sum())
-    rejected = len(result) - scored
-    print(f"输入 {len(result)} 行 = 已评价 {scored} 行 + 拒绝 {rejected} 行 → {args.output}")
-    for ladder in LADDERS:
-        counts = result.loc[result["row_status"] == "scored", f"{ladder}_status"].value_counts()
-        parts = "  ".join(f"{STATUS_ZH[s]} {counts.get(s, 0)}" for s in STATUS_ZH)
-        print(f"  {LADDER_NAMES[ladder][0]}: {parts}")
+    from batch import BatchError, Limits, run
+
+    source = Path(args.file)
+    output = Path(args.output) if args.output else source.with_name(source.stem + "_评价结果.xlsx")
+    limits = Limits()
+    if args.max_rows:
+        limits = replace(limits, max_rows=args.max_rows)
+    if args.max_mb:
+        limits = replace(limits, max_bytes=args.max_mb * 1024 * 1024)
+    try:
+        with _progress() as tick:
+            summary = run(
+                source,
+                output,
+                limits=limits,
+                as_of=args.as_of,
+                mode=args.mode,
+                chunk_rows=args.chunk_rows,
+                progress=tick,
+            )
+    except BatchError as exc:
+        print(f"无法读取文件：{exc.zh}\nCannot read the file: {exc.en}", file=sys.stderr)
+        return 2
+    print(summary.text())
+    print(f"结果已写入 {output}（用时 {summary.seconds:.1f} 秒）")
     return 0
+
+
+@contextmanager
+def _progress():
+    """A progress bar with rows/s and ETA on a terminal; silent otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(unit="行", unit_scale=True, desc="评价中", file=sys.stderr)
+    done = 0
+
+    def tick(rows: int) -> None:
+        nonlocal done
+        bar.update(rows - done)
+        done = rows
+
+    try:
+        yield tick
+    finally:
+        bar.close()
 
 
 def _criteria(args) -> int:

@@ -1,0 +1,272 @@
+"""Reading the spreadsheets people have: xlsx, xls, CSV (UTF-8, BOM, GBK/GB18030), Parquet.
+
+Defences come first: size limits, zip-bomb checks on xlsx before any XML is parsed, no formula
+is evaluated (xlsx cells give their cached value), and every failure to read a file is a
+``BatchError`` with a Chinese and an English message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from batch.headers import Column, header_score, map_header
+
+HEADER_SCAN_ROWS = 30
+TEMPLATE_MARKERS = ("【填写说明】", "【示例】")
+
+
+class BatchError(Exception):
+    """The file cannot be read at all (not a row problem: those are results)."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(f"{zh} / {en}")
+        self.zh, self.en = zh, en
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 200 * 1024 * 1024  # the file on disk
+    max_rows: int = 1_048_576  # data rows (an xlsx sheet's own limit)
+    max_unzipped_bytes: int = 1024 * 1024 * 1024  # all xlsx members together, uncompressed
+    max_zip_ratio: float = 200.0  # uncompressed ÷ compressed for any xlsx member
+    max_zip_members: int = 10_000
+
+
+@dataclass
+class Table:
+    """A sheet's data rows as read (text or typed cells), with what its header meant."""
+
+    data: pd.DataFrame  # original headers as column names, one row per data row
+    columns: list[Column]
+    header_row: int  # 0-based row of the header in the file
+    format: str
+    encoding: str | None = None
+    sheet: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def sheet_rows(self) -> pd.Series:
+        """1-based row numbers in the original file, for messages people can find."""
+        return pd.Series(self.data.index + self.header_row + 2, index=self.data.index)
+
+
+def sniff(path: Path) -> str:
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        raise BatchError("文件已损坏或不是有效的xlsx文件", "not a valid xlsx file (damaged?)")
+    if suffix == ".parquet":
+        raise BatchError("文件已损坏或不是有效的Parquet文件", "not a valid Parquet file")
+    return "csv"
+
+
+def check_size(path: Path, limits: Limits) -> None:
+    if not path.exists():
+        raise BatchError(f"找不到文件：{path}", f"no such file: {path}")
+    size = path.stat().st_size
+    if size == 0:
+        raise BatchError("文件为空", "the file is empty")
+    if size > limits.max_bytes:
+        raise BatchError(
+            f"文件过大（{size / 1e6:.0f} MB，上限 {limits.max_bytes / 1e6:.0f} MB）",
+            f"file too large ({size} bytes, limit {limits.max_bytes})",
+        )
+
+
+def check_zip(path: Path, limits: Limits) -> None:
+    """Refuse zip bombs before a byte of XML is inflated."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise BatchError(
+            "文件已损坏或不完整，无法打开", f"damaged or truncated file: {exc}"
+        ) from exc
+    if len(members) > limits.max_zip_members:
+        raise BatchError("文件结构异常（压缩成员过多）", "too many members in the xlsx archive")
+    total = sum(m.file_size for m in members)
+    if total > limits.max_unzipped_bytes:
+        raise BatchError("文件解压后过大，疑似压缩炸弹，已拒绝", "uncompressed size over the limit")
+    for m in members:
+        if m.compress_size and m.file_size / m.compress_size > limits.max_zip_ratio:
+            raise BatchError(
+                "文件压缩比异常，疑似压缩炸弹，已拒绝",
+                f"member {m.filename} expands {m.file_size / m.compress_size:.0f}×",
+            )
+
+
+def _find_header(rows: list[list[object]]) -> int:
+    scores = [header_score(r) for r in rows[:HEADER_SCAN_ROWS]]
+    best = max(scores, default=0)
+    if best < 2:
+        raise BatchError(
+            "未找到可识别的表头：请使用模板中的中文列名或字段名（如“企业名称”“营业收入(y0)”）",
+            "no recognizable header row (use the template's Chinese labels or field names)",
+        )
+    return scores.index(best)
+
+
+def _table(rows: list[list[object]], fmt: str, **kw) -> Table:
+    header_at = _find_header(rows)
+    header = [("" if h is None else str(h)).strip() for h in rows[header_at]]
+    width = max((len(r) for r in rows), default=0)
+    header += [""] * (width - len(header))
+    names = _unique_names(header)
+    body = [list(r) + [""] * (width - len(r)) for r in rows[header_at + 1 :]]
+    data = pd.DataFrame(body, columns=names, dtype=object)
+    return Table(data, [map_header(h) for h in names], header_at, fmt, **kw)
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    names = []
+    for i, h in enumerate(header):
+        h = h or f"列{i + 1}"
+        if h in seen:
+            seen[h] += 1
+            h = f"{h}_{seen[h]}"
+        else:
+            seen[h] = 0
+        names.append(h)
+    return names
+
+
+def read_excel(path: Path, limits: Limits, fmt: str) -> Table:
+    """xlsx or xls through python-calamine (Rust): cached cell values, no formula evaluation."""
+    from python_calamine import CalamineWorkbook
+
+    if fmt == "xlsx":
+        check_zip(path, limits)
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        visible = [m.name for m in wb.sheets_metadata if str(m.visible).endswith("Visible")]
+        name = "企业数据" if "企业数据" in wb.sheet_names else (visible or wb.sheet_names)[0]
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except BatchError:
+        raise
+    except Exception as exc:  # calamine raises its own error types for damaged files
+        raise BatchError(
+            "文件已损坏或格式不受支持，无法读取", f"cannot read the workbook: {exc}"
+        ) from exc
+    if len(rows) > limits.max_rows + HEADER_SCAN_ROWS:
+        raise BatchError(f"行数超过上限 {limits.max_rows}", f"more than {limits.max_rows} rows")
+    return _table(rows, fmt, sheet=name)
+
+
+def read_excel_openpyxl(path: Path, limits: Limits) -> Table:
+    """The same through openpyxl (read-only, cached values; defusedxml guards the XML).
+
+    Kept as the comparison for the reader benchmark and for files calamine cannot open.
+    """
+    import openpyxl
+
+    check_zip(path, limits)
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        name = "企业数据" if "企业数据" in wb.sheetnames else wb.sheetnames[0]
+        rows = [["" if v is None else v for v in r] for r in wb[name].iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    return _table(rows, "xlsx", sheet=name)
+
+
+def detect_encoding(raw: bytes) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 3:  # a character cut at the end of the sample
+            return "utf-8"
+    try:
+        raw.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError as exc:
+        raise BatchError(
+            "无法识别文件编码（支持UTF-8与GBK/GB18030）", "unknown text encoding (UTF-8 or GBK)"
+        ) from exc
+
+
+def read_csv(path: Path, limits: Limits, chunk_rows: int | None = None) -> Iterator[Table]:
+    """CSV as text cells, in chunks when ``chunk_rows`` is given (bounded memory)."""
+    with open(path, "rb") as fh:
+        sample = fh.read(1 << 20)
+    encoding = detect_encoding(sample)
+    text = sample.decode(encoding, errors="ignore")
+    head_rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:HEADER_SCAN_ROWS]))))
+    header_at = _find_header(head_rows)
+    reader = pd.read_csv(
+        path,
+        encoding=encoding,
+        skiprows=header_at,
+        header=0,
+        dtype=str,
+        keep_default_na=False,
+        skip_blank_lines=False,
+        chunksize=chunk_rows or limits.max_rows + 1,
+        on_bad_lines="error",
+    )
+    start = 0
+    try:
+        for chunk in reader:
+            if start + len(chunk) > limits.max_rows:
+                raise BatchError(
+                    f"行数超过上限 {limits.max_rows}", f"more than {limits.max_rows} rows"
+                )
+            chunk.columns = _unique_names([str(c).strip() for c in chunk.columns])
+            chunk.index = pd.RangeIndex(start, start + len(chunk))
+            start += len(chunk)
+            yield Table(
+                chunk, [map_header(c) for c in chunk.columns], header_at, "csv", encoding=encoding
+            )
+    except pd.errors.ParserError as exc:
+        raise BatchError("CSV格式错误（列数不一致或引号未闭合）", f"malformed CSV: {exc}") from exc
+
+
+def read_parquet(path: Path, limits: Limits, chunk_rows: int) -> Iterator[Table]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:
+        raise BatchError(
+            "Parquet文件已损坏，无法读取", f"cannot read the Parquet file: {exc}"
+        ) from exc
+    if pf.metadata.num_rows > limits.max_rows:
+        raise BatchError(f"行数超过上限 {limits.max_rows}", f"more than {limits.max_rows} rows")
+    start = 0
+    for batch in pf.iter_batches(batch_size=chunk_rows):
+        chunk = batch.to_pandas()
+        chunk.index = pd.RangeIndex(start, start + len(chunk))
+        start += len(chunk)
+        yield Table(chunk, [map_header(c) for c in chunk.columns], -1, "parquet")
+
+
+def read_tables(
+    path: Path, limits: Limits | None = None, chunk_rows: int = 200_000
+) -> Iterator[Table]:
+    """The file's data as one or more Tables (CSV and Parquet stream in chunks)."""
+    limits = limits or Limits()
+    path = Path(path)
+    check_size(path, limits)
+    fmt = sniff(path)
+    if fmt in ("xlsx", "xls"):
+        yield read_excel(path, limits, fmt)
+    elif fmt == "parquet":
+        yield from read_parquet(path, limits, chunk_rows)
+    else:
+        yield from read_csv(path, limits, chunk_rows)

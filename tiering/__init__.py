@@ -1,0 +1,1 @@
+"""The tiering command line: the entry point over scoring (and, later, reports and service)."""
