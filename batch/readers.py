@@ -111,7 +111,10 @@ def check_zip(path: Path, limits: Limits) -> None:
 def _find_header(rows: list[list[object]]) -> int:
     scores = [header_score(r) for r in rows[:HEADER_SCAN_ROWS]]
     best = max(scores, default=0)
-    if best < 2:
+    names_firms = best >= 1 and any(
+        map_header(c).field == "name" for c in rows[scores.index(best)] if c not in (None, "")
+    )
+    if best < 2 and not names_firms:
         raise BatchError(
             "未找到可识别的表头：请使用模板中的中文列名或字段名（如“企业名称”“营业收入(y0)”）",
             "no recognizable header row (use the template's Chinese labels or field names)",

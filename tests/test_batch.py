@@ -1,0 +1,283 @@
+"""The spreadsheet batch on real files made here: every row ends scored or rejected."""
+
+import contextlib
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import xlsxwriter
+from python_calamine import CalamineWorkbook
+
+from batch import BatchError, Limits, read_tables, run, write_template
+from batch.template import template_header
+from batch.writers import output_label
+from scoring import assess_frame
+from scoring.fields import ENUMS, FIELDS
+from scoring.formatting import ENUM_ZH
+from tests.conftest import ROOT
+
+SAMPLES = ROOT / "data" / "sample_firms.csv"
+
+
+def _samples() -> pd.DataFrame:
+    return pd.read_csv(SAMPLES, dtype=str, keep_default_na=False)
+
+
+def _sheet(path, name):
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def _xlsx(path, rows, *, title=None, formulas=None):
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("企业数据")
+    r = 0
+    if title:
+        ws.merge_range(0, 0, 0, 3, title)
+        r = 1
+    for row in rows:
+        for c, value in enumerate(row):
+            if value is not None:
+                ws.write(r, c, value)
+        r += 1
+    for (fr, fc), (formula, cached) in (formulas or {}).items():
+        ws.write_formula(fr, fc, formula, None, cached)
+    wb.close()
+
+
+def test_xlsx_with_wan_yuan_headers_title_row_and_blank_rows(tmp_path):
+    source = tmp_path / "in.xlsx"
+    _xlsx(
+        source,
+        [
+            ["企业名称", "营业收入（y0）（万元）", "研发费用(y0)(千元)", "职工总数", "备注"],
+            ["甲公司", 1234.5, 600, 100, "保留"],
+            [None, None, None, None, None],
+            ["乙公司", "1,000", "abc", 50, None],
+        ],
+        title="2025年度企业名单（合并单元格标题）",
+    )
+    (table,) = read_tables(source)
+    assert table.header_row == 1
+    assert [c.field for c in table.columns] == [
+        "name",
+        "revenue_y0",
+        "rd_expense_y0",
+        "employees",
+        None,
+    ]
+    out = tmp_path / "out.xlsx"
+    summary = run(source, out)
+    assert (summary.rows_in, summary.scored, summary.rejected) == (3, 2, 1)
+    results = _sheet(out, "评价结果")
+    assert results["备注"].tolist()[0] == "保留"  # unknown columns pass through
+    rejected = _sheet(out, "未评价行")
+    assert rejected["行号"].tolist() == [4]  # sheet row of the blank row
+    assert "空行" in rejected["未评价原因"][0]
+    errors = results["数据问题\nrow_errors"].tolist()
+    assert "rd_expense_y0" in errors[2] and "不是有效数字" in errors[2]
+
+
+def test_units_convert_to_yuan(tmp_path):
+    source = tmp_path / "in.xlsx"
+    _xlsx(
+        source,
+        [
+            ["企业名称", "营业收入(y0)(万元)", "研发费用(y0)(千元)", "细分市场占有率(%)"],
+            ["甲", 1234.5, 600, 12.5],
+        ],
+    )
+    (table,) = read_tables(source)
+    scales = {c.field: c.scale for c in table.columns}
+    assert scales == {
+        "name": 1.0,
+        "revenue_y0": 1e4,
+        "rd_expense_y0": 1e3,
+        "niche_market_share": 0.01,
+    }
+
+
+def test_formulas_are_not_evaluated_and_cached_values_are_used(tmp_path):
+    source = tmp_path / "in.xlsx"
+    _xlsx(
+        source,
+        [["企业名称", "职工总数", "科技人员数"], ["甲", None, None]],
+        formulas={(1, 1): ("=50+50", 100), (1, 2): ('=HYPERLINK("http://127.0.0.1")', "x")},
+    )
+    (table,) = read_tables(source)
+    assert table.data.iloc[0].tolist() == ["甲", 100.0, "x"]
+    summary = run(source, tmp_path / "out.xlsx")
+    assert summary.scored == 1
+
+
+def test_duplicate_credit_codes_are_flagged_and_still_scored(tmp_path):
+    source = tmp_path / "dup.csv"
+    source.write_text(
+        "企业名称,统一社会信用代码\n甲,91350100M000100Y43\n乙,91350100M000100Y43\n丙,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    summary = run(source, out)
+    assert summary.scored == 3
+    result = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert "重复" in result.loc[0, "row_errors"] and "第2、3行" in result.loc[0, "row_errors"]
+    assert result.loc[2, "row_errors"] == ""
+
+
+def test_bom_csv_and_gbk_csv_read_the_same(tmp_path):
+    text = "企业名称,职工总数,科技人员数\n甲公司,100,30\n"
+    bom, gbk = tmp_path / "bom.csv", tmp_path / "gbk.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    gbk.write_bytes(text.encode("gbk"))
+    (a,), (b,) = read_tables(bom), read_tables(gbk)
+    assert a.encoding == "utf-8-sig" and b.encoding == "gb18030"
+    pd.testing.assert_frame_equal(a.data, b.data)
+
+
+def test_parquet_input(tmp_path):
+    df = _samples().head(10)
+    source = tmp_path / "in.parquet"
+    df.to_parquet(source)
+    out = tmp_path / "out.csv"
+    summary = run(source, out)
+    assert summary.rows_in == 10
+    expected = assess_frame(df)
+    got = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert got["high_tech_status"].tolist() == expected["high_tech_status"].astype(str).tolist()
+
+
+def _zip_bomb(path):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/worksheets/sheet1.xml", "<a>" + "0" * 50_000_000 + "</a>")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_zip_bomb, "压缩"),
+        (lambda p: p.write_bytes(b""), "文件为空"),
+        (lambda p: p.write_bytes(b"PK\x03\x04" + b"\x00" * 40), "损坏"),
+        (lambda p: p.write_text("a,b,c\n1,2,3\n", encoding="utf-8"), "未找到可识别的表头"),
+        (lambda p: p.write_bytes(bytes(range(256)) * 10), "编码"),
+    ],
+    ids=["zip bomb", "empty", "truncated xlsx", "no header", "binary junk"],
+)
+def test_unreadable_files_are_clear_errors(tmp_path, make, message):
+    source = tmp_path / ("in.xlsx" if "bomb" in str(make) or message == "损坏" else "in.csv")
+    make(source)
+    with pytest.raises(BatchError) as info:
+        run(source, tmp_path / "out.xlsx")
+    assert message in info.value.zh
+    cli = subprocess.run(
+        [sys.executable, "-m", "tiering.cli", "batch", str(source), "-o", str(tmp_path / "o.xlsx")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert cli.returncode == 2
+    assert message in cli.stderr and "Traceback" not in cli.stderr
+
+
+def test_row_limit(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("企业名称\n" + "甲\n" * 11, encoding="utf-8")
+    with pytest.raises(BatchError, match="行数超过上限"):
+        run(source, tmp_path / "out.csv", limits=Limits(max_rows=10))
+
+
+def test_xlsx_output_is_safe_and_complete(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "企业名称,统一社会信用代码,备注\n=1+2,,@SUM(A1)\n-公司,,+86 10\n", encoding="utf-8"
+    )
+    out = tmp_path / "out.xlsx"
+    run(source, out)
+    with zipfile.ZipFile(out) as zf:
+        sheets = [n for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+        xml = "".join(zf.read(n).decode("utf-8") for n in sheets)
+    assert "<f>" not in xml  # no formula anywhere
+    assert "conditionalFormatting" in xml and "autoFilter" in xml and 'state="frozen"' in xml
+    results = _sheet(out, "评价结果")
+    assert results["企业名称"].tolist() == ["'=1+2", "'-公司"]
+    assert results["备注"].tolist() == ["'@SUM(A1)", "'+86 10"]
+    book = CalamineWorkbook.from_path(str(out))
+    assert book.sheet_names == ["评价结果", "未评价行", "差距明细", "汇总"]
+    summary = _sheet(out, "汇总")
+    assert "一致" in summary["数值"].astype(str).tolist()
+
+
+def test_gaps_sheet_lists_the_least_change(tmp_path):
+    out = tmp_path / "out.xlsx"
+    run(SAMPLES, out)
+    gaps = _sheet(out, "差距明细")
+    assert {"行号", "企业名称", "梯度", "规则", "最少变动", "说明"} <= set(gaps.columns)
+    edge = gaps[
+        (gaps["企业名称"] == "示例·星河光电技术有限公司（差一点）") & (gaps["规则"] == "rd_ratio")
+    ]
+    assert len(edge) == 1
+    assert edge["最少变动"].iloc[0] == pytest.approx(10_000)  # one more CNY 10,000 over 3 years
+    assert "研发费用" in edge["说明"].iloc[0]
+
+
+def _fill_template(path, df):
+    wb = openpyxl.load_workbook(path)
+    ws = wb["企业数据"]
+    headers = [c.value for c in ws[1]]
+    columns = {template_header(name): name for name in FIELDS}
+    for r, (_, firm) in enumerate(df.iterrows(), start=4):
+        for c, header in enumerate(headers, start=1):
+            name = columns[header]
+            value = firm.get(name, "")
+            if value in ("", None):
+                continue
+            spec = FIELDS[name]
+            if spec.type == "money":
+                with contextlib.suppress(ValueError):  # deliberate text errors stay text
+                    value = float(value) / 1e4
+            elif spec.type == "bool":
+                value = {"1": "是", "0": "否"}.get(value, value)
+            elif name in ENUMS:
+                value = ENUM_ZH.get(value, value)
+            elif spec.unit == "ratio":
+                value = float(value) * 100
+            ws.cell(row=r, column=c, value=value)
+    wb.save(path)
+
+
+def test_template_round_trip_scores_like_the_csv(tmp_path):
+    template = tmp_path / "模板.xlsx"
+    write_template(template)
+    df = _samples()
+    _fill_template(template, df)
+    out = tmp_path / "out.xlsx"
+    summary = run(template, out)
+    assert summary.rows_in == len(df) + 2  # the notes and example rows are rejected, not lost
+    results = _sheet(out, "评价结果").iloc[2:].reset_index(drop=True)
+    expected = assess_frame(df)
+    for ladder in ("tech_sme", "high_tech", "srdi_sme", "gazelle", "little_giant"):
+        score = results[output_label(f"{ladder}_score")].replace("", np.nan).astype(float)
+        pd.testing.assert_series_equal(
+            score, expected[f"{ladder}_score"].astype(float), check_names=False, atol=1e-9
+        )
+        failed = results[output_label(f"{ladder}_failed")].tolist()
+        assert failed == expected[f"{ladder}_failed"].astype(str).tolist()
+
+
+def test_template_has_dropdowns_notes_and_an_example(tmp_path):
+    template = tmp_path / "t.xlsx"
+    write_template(template)
+    wb = openpyxl.load_workbook(template)
+    ws = wb["企业数据"]
+    assert ws.cell(1, 1).value == "企业名称"
+    assert ws.cell(2, 1).value.startswith("【填写说明】")
+    assert ws.cell(3, 1).value.startswith("【示例】")
+    headers = [c.value for c in ws[1]]
+    assert "营业收入(y0)(万元)" in headers
+    sources = {dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert '"是,否"' in sources
+    assert any("省级" in (s or "") for s in sources)
