@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from batch.readers import TEMPLATE_MARKERS, BatchError, Limits, Table, read_tables
-from batch.writers import STATUS_ZH, write_csv, write_xlsx
+from batch.writers import STATUS_ZH, write_csv, write_parquet_chunk, write_xlsx
 from scoring import LADDERS
 from scoring.api import collect_results, iter_evaluations
 from scoring.gaps import gaps_frame
@@ -217,8 +217,11 @@ def run(
     started = time.perf_counter()
     output = Path(output)
     fmt = output.suffix.lower()
-    if fmt not in (".xlsx", ".csv"):
-        raise BatchError("输出文件须为 .xlsx 或 .csv", "output must be .xlsx or .csv")
+    if fmt not in (".xlsx", ".csv", ".parquet"):
+        raise BatchError(
+            "输出文件须为 .xlsx、.csv 或 .parquet", "output must be .xlsx, .csv or .parquet"
+        )
+    parquet = None
     summary = Summary()
     collected: list[pd.DataFrame] = []
     sheet_rows: list[pd.Series] = []
@@ -248,6 +251,8 @@ def run(
         summary.near += near_threshold(results)
         if fmt == ".csv":
             write_csv(results, output, append=not first)
+        elif fmt == ".parquet":
+            parquet = write_parquet_chunk(results, output, parquet)
         else:
             collected.append(results)
             sheet_rows.append(table.sheet_rows())
@@ -255,6 +260,8 @@ def run(
         if progress is not None:
             progress(summary.rows_in)
         first = False
+    if parquet is not None:
+        parquet.close()
     if fmt == ".xlsx":
         results = pd.concat(collected)
         is_rejected = (results["row_status"].astype(str) == "rejected").to_numpy()

@@ -82,6 +82,22 @@ def write_csv(results: pd.DataFrame, path: Path, *, append: bool = False) -> Non
     )
 
 
+def write_parquet_chunk(results: pd.DataFrame, path: Path, writer=None):
+    """Append a chunk to a Parquet file (text as plain strings so every chunk shares a schema)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = results.copy()
+    for col in frame.columns:
+        if isinstance(frame[col].dtype, pd.CategoricalDtype) or frame[col].dtype == object:
+            frame[col] = frame[col].astype(str).where(frame[col].notna(), None)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if writer is None:
+        writer = pq.ParquetWriter(str(path), table.schema)
+    writer.write_table(table.cast(writer.schema))
+    return writer
+
+
 def _for_humans(results: pd.DataFrame) -> pd.DataFrame:
     """Contract values in Chinese for the xlsx sheet (the CSV keeps the contract values)."""
     out = results.copy()

@@ -59,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-rows", type=int, help="refuse files with more data rows")
     p.add_argument("--max-mb", type=int, help="refuse larger files (MB)")
     p.add_argument("--chunk-rows", type=int, default=200_000)
+    p.add_argument(
+        "--engine",
+        choices=["pandas", "dask"],
+        default="pandas",
+        help="dask: score a Parquet file/dataset on a Dask cluster into a Parquet dataset",
+    )
+    p.add_argument("--workers", type=int, default=2, help="local Dask workers")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler (tcp://host:8786)")
     _common(p)
 
     p = sub.add_parser("template", help="write the input template workbook")
@@ -170,6 +178,21 @@ def _batch(args) -> int:
     from batch import BatchError, Limits, run
 
     source = Path(args.file)
+    if args.engine == "dask":
+        from batch.distributed import run_dask
+
+        output = Path(args.output or source.with_name(source.stem + "_评价结果.parquet"))
+        rows = run_dask(
+            source,
+            output,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            as_of=args.as_of,
+            mode=args.mode,
+            partition_rows=args.chunk_rows,
+        )
+        print(f"已评价 {rows} 行（Dask）→ {output}")
+        return 0
     output = Path(args.output) if args.output else source.with_name(source.stem + "_评价结果.xlsx")
     limits = Limits()
     if args.max_rows:
