@@ -24,6 +24,7 @@ from scoring.gaps import gaps_frame
 from scoring.rulesets import LADDER_NAMES
 
 DEFAULT_LIMITS = Limits()
+XLSX_ROWS = 1_048_576  # rows in one Excel sheet, header included
 
 
 @dataclass
@@ -105,8 +106,18 @@ def prepare(table: Table) -> tuple[pd.DataFrame, dict[str, float], pd.Series, pd
         if c.unit in ("%", "％") and canonical[f].dtype == object:
             canonical[f] = canonical[f].map(lambda v: v.rstrip("%％") if isinstance(v, str) else v)
     scale = {f: c.scale for f, c in used.items() if c.scale != 1.0}
-    text = data.astype(str).apply(lambda s: s.str.strip())
-    blank = (text.isin(["", "None", "nan", "NaT"])).all(axis=1)
+    blank = np.ones(len(data), dtype=bool)
+    for col in data.columns:
+        values = data[col]
+        empty = values.isna().to_numpy().copy()
+        if values.dtype == object:
+            empty |= np.fromiter(
+                (isinstance(v, str) and not v.strip() for v in values), bool, len(values)
+            )
+        blank &= empty
+        if not blank.any():
+            break
+    blank = pd.Series(blank, index=data.index)
     reasons = pd.Series("", index=data.index, dtype=object)
     reasons[blank] = "空行（无任何数据），未评价"
     if "name" in canonical:
@@ -268,6 +279,14 @@ def run(
         rejected = results[is_rejected]
         rejected.insert(0, "行号", pd.concat(sheet_rows).to_numpy()[is_rejected])
         all_gaps = pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame()
+        if len(all_gaps) > XLSX_ROWS - 1:
+            spill = output.with_name(output.stem + "_差距明细.csv")
+            write_csv(all_gaps, spill)
+            summary.notes.append(
+                f"差距明细共{len(all_gaps)}行，超过Excel单表上限，表内列出前{XLSX_ROWS - 1}行；"
+                f"完整明细见 {spill.name}"
+            )
+            all_gaps = all_gaps.head(XLSX_ROWS - 1)
         summary.seconds = time.perf_counter() - started
         write_xlsx(output, results, _rejected_sheet(rejected), all_gaps, summary.rows())
     summary.seconds = time.perf_counter() - started

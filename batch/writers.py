@@ -35,6 +35,7 @@ OTHER_ZH = {
     "criteria_version": "规则版本",
 }
 RISKY = r"^[=+\-@\t\r]"
+RISKY_FIRST = "=+-@\t\r"
 
 
 def output_label(column: str) -> str:
@@ -58,11 +59,18 @@ def neutralize(df: pd.DataFrame) -> pd.DataFrame:
             fixed = cats.where(~_risky(cats), "'" + cats)
             if (fixed != cats).any():
                 out[col] = series.cat.rename_categories(list(fixed))
-        elif series.dtype == object or pd.api.types.is_string_dtype(series):
+            continue
+        if series.dtype == object:  # mixed cells as read: look at the text ones only
+            starts = np.fromiter(
+                (isinstance(v, str) and v[:1] in RISKY_FIRST for v in series), bool, len(series)
+            )
+        elif pd.api.types.is_string_dtype(series):
+            starts = series.str[:1].isin(list(RISKY_FIRST)).fillna(False).to_numpy(dtype=bool)
+        else:
+            continue
+        if starts.any():
             text = series.astype("string")
-            risky = _risky(text)
-            if risky.any():
-                out[col] = series.where(~risky, "'" + text)
+            out[col] = series.where(~(_risky(text) & starts), "'" + text)
     return out
 
 

@@ -153,6 +153,20 @@ def _parse_numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         failed = np.isinf(out)
         out[failed] = np.nan
         return out, failed
+    if values.dtype == object:
+        # spreadsheet readers give numbers as numbers: only the text cells need parsing
+        is_text = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
+        if not is_text.all():
+            out = np.full(len(values), np.nan)
+            failed = np.zeros(len(values), dtype=bool)
+            other = ~is_text
+            out[other] = pd.to_numeric(values[other], errors="coerce")
+            failed[other] = values[other].notna().to_numpy() & np.isnan(out[other])
+            if is_text.any():
+                out[is_text], failed[is_text] = _per_unique(values[is_text], _numbers, np.nan)
+            bad = np.isinf(out)
+            out[bad], failed = np.nan, failed | bad
+            return out, failed
     return _per_unique(values, _numbers, np.nan)
 
 
