@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from batch.headers import Column, header_score, map_header
@@ -130,7 +131,21 @@ def _table(rows: list[list[object]], fmt: str, **kw) -> Table:
     names = _unique_names(header)
     body = [list(r) + [""] * (width - len(r)) for r in rows[header_at + 1 :]]
     data = pd.DataFrame(body, columns=names, dtype=object)
+    for name in names:  # columns of plain numbers become float columns (faster to check)
+        data[name] = _numbers_if_numeric(data[name])
     return Table(data, [map_header(h) for h in names], header_at, fmt, **kw)
+
+
+def _numbers_if_numeric(column: pd.Series) -> pd.Series:
+    """A column holding only numbers and empty cells as float64; anything else as it is."""
+    values = column.to_numpy()
+    empty = np.fromiter((v is None or v == "" for v in values), bool, len(values))
+    filled = values[~empty]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in filled):
+        return column
+    out = np.full(len(values), np.nan)
+    out[~empty] = filled.astype(float)
+    return pd.Series(out, index=column.index, name=column.name)
 
 
 def _unique_names(header: list[str]) -> list[str]:

@@ -171,14 +171,12 @@ def write_xlsx(
 
 
 def _blank_nan(df: pd.DataFrame) -> pd.DataFrame:
-    """Empty cells for unknown values (NaN would be written as an error or a zero)."""
+    """Cells the writer can take: NaN and None are written as empty cells already; dates
+    become text and categoricals plain values (the Rust writer skips categorical data)."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype.kind == "f":
-            if out[col].isna().any():
-                out[col] = out[col].astype(object).where(out[col].notna(), None)
-        elif out[col].dtype == object:
-            out[col] = out[col].where(pd.notna(out[col]), None)
-        elif out[col].dtype.kind == "M":
+        if out[col].dtype.kind == "M":
             out[col] = out[col].dt.strftime("%Y-%m-%d").astype(object).where(out[col].notna(), None)
-    return out.replace({np.nan: None})
+        elif isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(object)
+    return out
