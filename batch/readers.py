@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from batch.headers import Column, header_score, map_header
 
+# fastexcel logs a warning for every column it reads as text; those are expected here.
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
+
 HEADER_SCAN_ROWS = 30
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+# The first <row> holding a cell with a value (<v>) or inline text (<is>).
+_VALUE_ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"(?:(?!</row>).)*?<(?:v|is)>', re.S)
 TEMPLATE_MARKERS = ("【填写说明】", "【示例】")
 
 
@@ -123,31 +131,6 @@ def _find_header(rows: list[list[object]]) -> int:
     return scores.index(best)
 
 
-def _table(rows: list[list[object]], fmt: str, **kw) -> Table:
-    header_at = _find_header(rows)
-    header = [("" if h is None else str(h)).strip() for h in rows[header_at]]
-    width = max((len(r) for r in rows), default=0)
-    header += [""] * (width - len(header))
-    names = _unique_names(header)
-    body = [list(r) + [""] * (width - len(r)) for r in rows[header_at + 1 :]]
-    data = pd.DataFrame(body, columns=names, dtype=object)
-    for name in names:  # columns of plain numbers become float columns (faster to check)
-        data[name] = _numbers_if_numeric(data[name])
-    return Table(data, [map_header(h) for h in names], header_at, fmt, **kw)
-
-
-def _numbers_if_numeric(column: pd.Series) -> pd.Series:
-    """A column holding only numbers and empty cells as float64; anything else as it is."""
-    values = column.to_numpy()
-    empty = np.fromiter((v is None or v == "" for v in values), bool, len(values))
-    filled = values[~empty]
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in filled):
-        return column
-    out = np.full(len(values), np.nan)
-    out[~empty] = filled.astype(float)
-    return pd.Series(out, index=column.index, name=column.name)
-
-
 def _unique_names(header: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     names = []
@@ -163,31 +146,102 @@ def _unique_names(header: list[str]) -> list[str]:
 
 
 def read_excel(path: Path, limits: Limits, fmt: str) -> Table:
-    """xlsx or xls through python-calamine (Rust): cached cell values, no formula evaluation."""
-    from python_calamine import CalamineWorkbook
+    """xlsx or xls through fastexcel (calamine in Rust, Arrow out): cached cell values, no
+    formula evaluated. Each column comes typed: numbers as float64 when every cell is a
+    number, otherwise text, so nothing is dropped by type guessing."""
+    import fastexcel
 
     if fmt == "xlsx":
         check_zip(path, limits)
     try:
-        wb = CalamineWorkbook.from_path(str(path))
-        visible = [m.name for m in wb.sheets_metadata if str(m.visible).endswith("Visible")]
-        name = "企业数据" if "企业数据" in wb.sheet_names else (visible or wb.sheet_names)[0]
-        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        book = fastexcel.read_excel(str(path))
+        name = _data_sheet(path, book.sheet_names)
+        offset = _first_value_row(path, name) if fmt == "xlsx" else _calamine_start(path, name)
+        data, header_at = _load_sheet(book, name, offset)
     except BatchError:
         raise
     except Exception as exc:  # calamine raises its own error types for damaged files
         raise BatchError(
             "文件已损坏或格式不受支持，无法读取", f"cannot read the workbook: {exc}"
         ) from exc
-    if len(rows) > limits.max_rows + HEADER_SCAN_ROWS:
+    if len(data) > limits.max_rows:
         raise BatchError(f"行数超过上限 {limits.max_rows}", f"more than {limits.max_rows} rows")
-    return _table(rows, fmt, sheet=name)
+    return Table(data, [map_header(h) for h in data.columns], offset + header_at, fmt, sheet=name)
+
+
+def _data_sheet(path: Path, names: list[str]) -> str:
+    """The sheet named 企业数据 (the template's), else the first visible one."""
+    from python_calamine import CalamineWorkbook
+
+    if "企业数据" in names:
+        return "企业数据"
+    meta = CalamineWorkbook.from_path(str(path)).sheets_metadata  # no cell is read for this
+    visible = [m.name for m in meta if str(m.visible).endswith("Visible")]
+    return (visible or names)[0]
+
+
+def _load_sheet(book, name: str, offset: int) -> tuple[pd.DataFrame, int]:
+    """The sheet's data under its header row; a title above the header is skipped.
+
+    The first load takes the first row holding a value (sheet row ``offset``) as the header,
+    the common case; when a later row names more fields (a title line above the header), the
+    sheet is loaded again from there. fastexcel counts ``header_row`` from the sheet's top.
+    """
+    sheet = book.load_sheet(name, header_row=0, schema_sample_rows=None)
+    table = sheet.to_arrow()
+    if table.num_columns == 0:
+        raise BatchError("工作表为空", "the sheet is empty")
+    first = [_header_text(c) for c in sheet.selected_columns]
+    body = table.slice(0, HEADER_SCAN_ROWS - 1).to_pylist()
+    header_at = _find_header([first] + [list(r.values()) for r in body])
+    if header_at:
+        sheet = book.load_sheet(name, header_row=offset + header_at, schema_sample_rows=None)
+        table = sheet.to_arrow()
+    names = _unique_names([_header_text(c) for c in sheet.selected_columns])
+    return table.rename_columns(names).to_pandas(), header_at
+
+
+def _header_text(column) -> str:
+    return "" if column.column_name_from == "generated" else str(column.name).strip()
+
+
+def _first_value_row(path: Path, sheet: str) -> int:
+    """0-based sheet row of the first cell holding a value: where calamine's data begins.
+
+    Only the workbook index and the start of the sheet's XML are read (never the whole sheet).
+    """
+    import posixpath
+
+    from defusedxml.ElementTree import fromstring
+
+    with zipfile.ZipFile(path) as zf:
+        book = fromstring(zf.read("xl/workbook.xml"))
+        rels = fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        rid = next(
+            s.get(f"{{{_REL_NS}}}id")
+            for s in book.iter(f"{{{_MAIN_NS}}}sheet")
+            if s.get("name") == sheet
+        )
+        target = next(r.get("Target") for r in rels if r.get("Id") == rid)
+        member = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+        with zf.open(member) as fh:
+            head = fh.read(4 << 20)
+    found = _VALUE_ROW.search(head)
+    return int(found.group(1)) - 1 if found else 0
+
+
+def _calamine_start(path: Path, sheet: str) -> int:
+    """The same for .xls (at most 65,536 rows, so reading it whole is cheap)."""
+    from python_calamine import CalamineWorkbook
+
+    start = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).start
+    return start[0] if start else 0
 
 
 def read_excel_openpyxl(path: Path, limits: Limits) -> Table:
     """The same through openpyxl (read-only, cached values; defusedxml guards the XML).
 
-    Kept as the comparison for the reader benchmark and for files calamine cannot open.
+    The comparison for the reader benchmark; fastexcel is the reader the batch uses.
     """
     import openpyxl
 
@@ -195,10 +249,15 @@ def read_excel_openpyxl(path: Path, limits: Limits) -> Table:
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         name = "企业数据" if "企业数据" in wb.sheetnames else wb.sheetnames[0]
-        rows = [["" if v is None else v for v in r] for r in wb[name].iter_rows(values_only=True)]
+        rows = [list(r) for r in wb[name].iter_rows(values_only=True)]
     finally:
         wb.close()
-    return _table(rows, "xlsx", sheet=name)
+    header_at = _find_header(rows)
+    names = _unique_names([("" if h is None else str(h)).strip() for h in rows[header_at]])
+    width = len(names)
+    body = [(r + [None] * width)[:width] for r in rows[header_at + 1 :]]
+    data = pd.DataFrame(body, columns=names, dtype=object).infer_objects()
+    return Table(data, [map_header(h) for h in names], header_at, "xlsx", sheet=name)
 
 
 def detect_encoding(raw: bytes) -> str:

@@ -20,7 +20,8 @@ from batch.readers import TEMPLATE_MARKERS, BatchError, Limits, Table, read_tabl
 from batch.writers import STATUS_ZH, write_csv, write_parquet_chunk, write_xlsx
 from scoring import LADDERS
 from scoring.api import collect_results, iter_evaluations
-from scoring.gaps import gaps_frame
+from scoring.engine import PATH
+from scoring.gaps import NEAR_POINTS, NEAR_SHARE, gap_focus, gaps_frame, near_masks, near_threshold
 from scoring.rulesets import LADDER_NAMES
 
 DEFAULT_LIMITS = Limits()
@@ -34,7 +35,9 @@ class Summary:
     rejected: int = 0
     status: dict[str, Counter] = field(default_factory=lambda: {k: Counter() for k in LADDERS})
     versions: Counter = field(default_factory=Counter)
-    near: int = 0
+    near: Counter = field(default_factory=Counter)  # firms one rule short, per ladder
+    near_any: int | None = None  # firms near at least one ladder (xlsx output only)
+    gap_scope: str = ""
     recognized: list[str] = field(default_factory=list)
     passed_through: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -46,8 +49,14 @@ class Summary:
         self.scored += int(scored.sum())
         self.rejected += int((~scored).sum())
         for ladder in LADDERS:
-            self.status[ladder].update(results.loc[scored, f"{ladder}_status"].astype(str))
-        self.versions.update(results.loc[scored, "criteria_version"].astype(str))
+            self.status[ladder].update(_counts(results.loc[scored, f"{ladder}_status"]))
+        self.versions.update(_counts(results.loc[scored, "criteria_version"]))
+
+    def add_near(self, near: pd.DataFrame) -> None:
+        """Count a chunk's near-threshold sheet (one row per firm and ladder)."""
+        by_name = {v[0]: k for k, v in LADDER_NAMES.items()}
+        self.near.update(near["梯度"].map(by_name))
+        self.near_any = (self.near_any or 0) + int(near["行号"].nunique())
 
     def rows(self) -> list[dict[str, Any]]:
         """The summary sheet: one item per row, in Chinese."""
@@ -69,8 +78,20 @@ class Summary:
                     }
                 )
         out.append(
-            {"项目": "临近门槛企业数（某一梯度只差一项基本条件或不足10分）", "数值": self.near}
+            {
+                "项目": (
+                    "临近门槛企业数（某一梯度只差一项条件且差距小："
+                    f"总分差不足{NEAR_POINTS:g}分、数量差1、或数值距门槛{NEAR_SHARE:.0%}以内）"
+                ),
+                "数值": self.near_any,
+            }
         )
+        for ladder in LADDERS:
+            out.append(
+                {"项目": f"临近门槛·{LADDER_NAMES[ladder][0]}", "数值": self.near.get(ladder, 0)}
+            )
+        if self.gap_scope:
+            out.append({"项目": "差距明细范围", "数值": self.gap_scope})
         for version, count in self.versions.most_common():
             out.append({"项目": f"规则版本 {version}", "数值": count})
         out.append({"项目": "识别的列", "数值": "、".join(self.recognized)})
@@ -89,9 +110,14 @@ class Summary:
                 for s in ("eligible", "ineligible", "undetermined")
             )
             lines.append(f"  {LADDER_NAMES[ladder][0]}: {parts}")
-        lines.append(f"  临近门槛：{self.near} 家")
+        if self.near_any is not None:
+            lines.append(f"  临近门槛：{self.near_any} 家（见“临近门槛”表）")
         lines += [f"  说明：{n}" for n in self.notes]
         return "\n".join(lines)
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    return {str(k): int(v) for k, v in values.value_counts().items() if v}
 
 
 def prepare(table: Table) -> tuple[pd.DataFrame, dict[str, float], pd.Series, pd.Series]:
@@ -103,14 +129,16 @@ def prepare(table: Table) -> tuple[pd.DataFrame, dict[str, float], pd.Series, pd
     data = table.data
     canonical = pd.DataFrame({f: data[c.header] for f, c in used.items()}, index=data.index)
     for f, c in used.items():
-        if c.unit in ("%", "％") and canonical[f].dtype == object:
+        if c.unit in ("%", "％") and not pd.api.types.is_numeric_dtype(canonical[f]):
             canonical[f] = canonical[f].map(lambda v: v.rstrip("%％") if isinstance(v, str) else v)
     scale = {f: c.scale for f, c in used.items() if c.scale != 1.0}
     blank = np.ones(len(data), dtype=bool)
     for col in data.columns:
         values = data[col]
         empty = values.isna().to_numpy().copy()
-        if values.dtype == object:
+        if isinstance(values.dtype, pd.StringDtype):
+            empty |= values.str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+        elif values.dtype == object:
             empty |= np.fromiter(
                 (isinstance(v, str) and not v.strip() for v in values), bool, len(values)
             )
@@ -146,16 +174,33 @@ def score_table(
     today: dt.date | None = None,
     chunk_rows: int = 200_000,
     with_gaps: bool = True,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Results (the sheet's own columns, then the output contract) and the gaps table."""
+    all_gaps: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """Results (the sheet's own columns, then the output contract), and with ``with_gaps``
+    the gaps table and the firms near a ladder's threshold (``scoring.gaps.near_threshold``),
+    as sheets in Chinese (the plain CSV/Parquet contract needs neither).
+
+    Gaps cover each firm's next rung and the ladders it nearly meets, or every failed rule of
+    every ladder with ``all_gaps``; see ``scoring.gaps.gap_focus``.
+    """
     canonical, scale, reasons, warnings = prepare(table)
-    gap_parts: list[pd.DataFrame] = []
-
-    def keep_gaps(rows, ev):
-        if with_gaps:
-            gap_parts.append(gaps_frame(ev, rows))
-
     n = len(canonical)
+    gap_parts: list[pd.DataFrame] = []
+    near_parts: list[pd.DataFrame] = []
+
+    def on_chunk(rows, ev):
+        if not with_gaps:
+            return
+        near = near_threshold(ev)
+        masks = near_masks(near, ev.frame.n)
+        near_parts.append(near.assign(row=rows[near["row"].to_numpy(dtype=np.int64)]))
+        part = gaps_frame(ev, focus=None if all_gaps else gap_focus(ev, masks))
+        local = part["row"].to_numpy(dtype=np.int64)
+        which = part["ladder"].map(LADDERS.index).to_numpy(dtype=np.int64)
+        part["near"] = np.stack([masks[k] for k in LADDERS])[which, local]
+        part["row"] = rows[local]
+        gap_parts.append(part)
+
     evaluations = iter_evaluations(
         canonical.reset_index(drop=True),
         as_of=as_of,
@@ -165,7 +210,7 @@ def score_table(
         chunk_rows=chunk_rows,
         scale=scale,
     )
-    contract = collect_results(n, evaluations, keep_gaps)
+    contract = collect_results(n, evaluations, on_chunk)
     contract.index = table.data.index
     special = (reasons != "").to_numpy()
     errors = contract["row_errors"].astype(object)
@@ -180,37 +225,54 @@ def score_table(
     results = pd.concat([table.data, contract], axis=1)
     gaps = pd.concat(gap_parts, ignore_index=True) if gap_parts else pd.DataFrame()
     if len(gaps):
-        rows = table.sheet_rows().to_numpy()
-        name_col = next((c.header for c in table.columns if c.field == "name"), None)
-        names = table.data[name_col].to_numpy() if name_col else np.full(len(table.data), "")
-        gaps.insert(0, "行号", rows[gaps["row"]])
-        gaps.insert(1, "企业名称", names[gaps["row"]])
-        gaps.insert(2, "梯度", gaps["ladder"].map(lambda k: LADDER_NAMES[k][0]))
-        gaps = gaps.drop(columns=["row"]).rename(
-            columns={
-                "rule_id": "规则",
-                "option": "可选方案",
-                "field": "调整字段",
-                "current": "当前值",
-                "target": "门槛",
-                "change": "最少变动",
-                "unit": "单位",
-                "lead_months": "预计所需月数",
-                "zh": "说明",
-            }
-        )
-    return results, gaps
+        gaps = _gap_sheet(table, gaps[~special[gaps["row"].to_numpy()]])
+    near = pd.concat(near_parts, ignore_index=True) if near_parts else None
+    if near is not None:
+        near = _near_sheet(table, near[~special[near["row"].to_numpy(dtype=np.int64)]])
+    return results, gaps, near
 
 
-def near_threshold(results: pd.DataFrame) -> int:
-    """Firms that miss some ladder by a single gate or by less than 10 points."""
-    near = np.zeros(len(results), dtype=bool)
-    for ladder in LADDERS:
-        status = results[f"{ladder}_status"].astype(str)
-        failed = results[f"{ladder}_failed"].astype(str)
-        single = (status == "ineligible") & (failed != "") & ~failed.str.contains(";")
-        near |= single.to_numpy()
-    return int(near.sum())
+def _firm_columns(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """``row`` (a data row) → 行号 (its row in the file), 企业名称, and 梯度 in Chinese."""
+    rows = table.sheet_rows().to_numpy()
+    name_col = next((c.header for c in table.columns if c.field == "name"), None)
+    names = table.data[name_col].to_numpy() if name_col else np.full(len(table.data), "")
+    frame = frame.reset_index(drop=True)
+    at = frame.pop("row").to_numpy(dtype=np.int64)
+    frame.insert(0, "行号", rows[at])
+    frame.insert(1, "企业名称", names[at])
+    frame.insert(2, "梯度", frame.pop("ladder").map(lambda k: LADDER_NAMES[k][0]))
+    return frame
+
+
+def _near_sheet(table: Table, near: pd.DataFrame) -> pd.DataFrame:
+    """Firms near a ladder, by ladder on the usual path, the closest first."""
+    order = near["ladder"].map(PATH.index)
+    near = near.assign(_o=order).sort_values(["_o", "shortfall"], kind="stable")
+    near = near.drop(columns="_o").assign(shortfall=(near["shortfall"] * 100).round(1))
+    return _firm_columns(table, near).rename(
+        columns={"rule_id": "未满足规则", "shortfall": "距门槛（%）", "zh": "还差"}
+    )
+
+
+def _gap_sheet(table: Table, gaps: pd.DataFrame) -> pd.DataFrame:
+    """Gap rows as people read them: sheet row, firm name, ladder in Chinese, Chinese headers."""
+    gaps = _firm_columns(table, gaps)
+    gaps["near"] = np.where(gaps["near"].to_numpy(dtype=bool), "是", "")
+    return gaps.rename(
+        columns={
+            "rule_id": "规则",
+            "option": "可选方案",
+            "field": "调整字段",
+            "current": "当前值",
+            "target": "门槛",
+            "change": "最少变动",
+            "unit": "单位",
+            "lead_months": "预计所需月数",
+            "zh": "说明",
+            "near": "临近门槛",
+        }
+    )
 
 
 def run(
@@ -222,9 +284,14 @@ def run(
     mode: str = "new",
     overrides: dict | None = None,
     chunk_rows: int = 200_000,
+    all_gaps: bool = False,
     progress=None,
 ) -> Summary:
-    """Score a file into ``output`` (.xlsx, or .csv for the plain output contract)."""
+    """Score a file into ``output`` (.xlsx; .csv or .parquet for the plain output contract).
+
+    The xlsx gap sheet lists each firm's next rung and the ladders it nearly meets; with
+    ``all_gaps``, every failed rule of every ladder (past Excel's row limit, in a CSV beside).
+    """
     started = time.perf_counter()
     output = Path(output)
     fmt = output.suffix.lower()
@@ -237,6 +304,7 @@ def run(
     collected: list[pd.DataFrame] = []
     sheet_rows: list[pd.Series] = []
     gaps: list[pd.DataFrame] = []
+    near_lists: list[pd.DataFrame] = []
     first = True
     for table in read_tables(Path(path), limits, chunk_rows):
         if first:
@@ -250,16 +318,18 @@ def run(
                 summary.notes.append(f"表头位于第{table.header_row + 1}行，其上方内容已略过")
             if table.encoding:
                 summary.notes.append(f"文件编码：{table.encoding}")
-        results, table_gaps = score_table(
+        results, table_gaps, table_near = score_table(
             table,
             as_of=as_of,
             mode=mode,
             overrides=overrides,
             chunk_rows=chunk_rows,
             with_gaps=fmt == ".xlsx",
+            all_gaps=all_gaps,
         )
         summary.add(results)
-        summary.near += near_threshold(results)
+        if table_near is not None:
+            summary.add_near(table_near)
         if fmt == ".csv":
             write_csv(results, output, append=not first)
         elif fmt == ".parquet":
@@ -268,6 +338,7 @@ def run(
             collected.append(results)
             sheet_rows.append(table.sheet_rows())
             gaps.append(table_gaps)
+            near_lists.append(table_near)
         if progress is not None:
             progress(summary.rows_in)
         first = False
@@ -278,17 +349,23 @@ def run(
         is_rejected = (results["row_status"].astype(str) == "rejected").to_numpy()
         rejected = results[is_rejected]
         rejected.insert(0, "行号", pd.concat(sheet_rows).to_numpy()[is_rejected])
-        all_gaps = pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame()
-        if len(all_gaps) > XLSX_ROWS - 1:
+        gap_table = pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame()
+        if len(gap_table) > XLSX_ROWS - 1:
             spill = output.with_name(output.stem + "_差距明细.csv")
-            write_csv(all_gaps, spill)
+            write_csv(gap_table, spill)
             summary.notes.append(
-                f"差距明细共{len(all_gaps)}行，超过Excel单表上限，表内列出前{XLSX_ROWS - 1}行；"
+                f"差距明细共{len(gap_table)}行，超过Excel单表上限，表内列出前{XLSX_ROWS - 1}行；"
                 f"完整明细见 {spill.name}"
             )
-            all_gaps = all_gaps.head(XLSX_ROWS - 1)
+            gap_table = gap_table.head(XLSX_ROWS - 1)
+        summary.gap_scope = (
+            "全部梯度的全部未满足规则"
+            if all_gaps
+            else "各企业的下一目标梯度，以及只差一项条件的梯度（--all-gaps 可列出全部）"
+        )
+        near_rows = pd.concat(near_lists, ignore_index=True)
         summary.seconds = time.perf_counter() - started
-        write_xlsx(output, results, _rejected_sheet(rejected), all_gaps, summary.rows())
+        write_xlsx(output, results, _rejected_sheet(rejected), gap_table, near_rows, summary.rows())
     summary.seconds = time.perf_counter() - started
     return summary
 

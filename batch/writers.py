@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from scoring import LADDERS, OUTPUT_COLUMNS
@@ -60,13 +59,11 @@ def neutralize(df: pd.DataFrame) -> pd.DataFrame:
             if (fixed != cats).any():
                 out[col] = series.cat.rename_categories(list(fixed))
             continue
-        if series.dtype == object:  # mixed cells as read: look at the text ones only
-            starts = np.fromiter(
-                (isinstance(v, str) and v[:1] in RISKY_FIRST for v in series), bool, len(series)
-            )
-        elif pd.api.types.is_string_dtype(series):
-            starts = series.str[:1].isin(list(RISKY_FIRST)).fillna(False).to_numpy(dtype=bool)
-        else:
+        if series.dtype != object and not pd.api.types.is_string_dtype(series):
+            continue
+        try:  # mixed cells as read: .str looks at the text ones only
+            starts = series.str[:1].isin(list(RISKY_FIRST)).to_numpy(dtype=bool)
+        except AttributeError:  # an object column without any text
             continue
         if starts.any():
             text = series.astype("string")
@@ -107,18 +104,21 @@ def write_parquet_chunk(results: pd.DataFrame, path: Path, writer=None):
 
 
 def _for_humans(results: pd.DataFrame) -> pd.DataFrame:
-    """Contract values in Chinese for the xlsx sheet (the CSV keeps the contract values)."""
+    """Contract values in Chinese for the xlsx sheet (the CSV keeps the contract values).
+
+    The contract's text columns are categoricals: only their few categories are translated.
+    """
     out = results.copy()
-    out["row_status"] = out["row_status"].astype(str).map(ROW_STATUS_ZH)
+    rungs = {k: v[0] for k, v in LADDER_NAMES.items()}
+    translate = {"row_status": ROW_STATUS_ZH, "next_rung": rungs}
     for ladder in LADDERS:
-        out[f"{ladder}_status"] = out[f"{ladder}_status"].astype(str).map(STATUS_ZH)
-        out[f"{ladder}_route"] = out[f"{ladder}_route"].astype(str).map(ROUTE_ZH)
-    out["next_rung"] = (
-        out["next_rung"].astype(str).map(lambda k: LADDER_NAMES[k][0] if k in LADDER_NAMES else "")
-    )
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].astype(object)
+        translate[f"{ladder}_status"] = STATUS_ZH
+        translate[f"{ladder}_route"] = ROUTE_ZH
+    for col, names in translate.items():
+        values = out[col].astype("category")
+        out[col] = values.cat.rename_categories(
+            [names.get(str(c), "") for c in values.cat.categories]
+        )
     out.columns = [output_label(c) if c in OUTPUT_COLUMNS else c for c in out.columns]
     return out
 
@@ -128,6 +128,7 @@ def write_xlsx(
     results: pd.DataFrame,
     rejected: pd.DataFrame,
     gaps: pd.DataFrame,
+    near: pd.DataFrame,
     summary: list[dict],
 ) -> None:
     from rustpy_xlsxwriter import FastExcel, Format
@@ -162,6 +163,13 @@ def write_xlsx(
     book.sheet(
         "差距明细",
         _blank_nan(neutralize(gaps)) if len(gaps) else [{"说明": "没有未满足的规则"}],
+        autofilter=True,
+        header_format=header,
+        column_width=16,
+    )
+    book.sheet(
+        "临近门槛",
+        _blank_nan(neutralize(near)) if len(near) else [{"说明": "没有只差一项条件的企业"}],
         autofilter=True,
         header_format=header,
         column_width=16,

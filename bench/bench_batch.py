@@ -44,11 +44,11 @@ def chinese_sheet(df: pd.DataFrame) -> pd.DataFrame:
         spec = FIELDS[name]
         col = df[name]
         if spec.type == "money":
-            col = col / 1e4
+            col = (col / 1e4).round(2)  # as people type it: 万元 to two decimals
         elif spec.type == "bool":
             col = col.map({1.0: "是", 0.0: "否"})
         elif spec.unit == "ratio":
-            col = col * 100
+            col = (col * 100).round(2)
         elif spec.type == "date":
             col = col.dt.strftime("%Y-%m-%d")
         out[template_header(name)] = col
@@ -62,7 +62,7 @@ def bench_xlsx(firms: int, workdir: Path) -> None:
     sheet = chinese_sheet(synthetic_firms(firms, seed=3))
     FastExcel(str(source)).sheet("企业数据", sheet.astype(object).where(sheet.notna(), None)).save()
     print(f"input: {firms:,} rows × {sheet.shape[1]} columns, {source.stat().st_size / 1e6:.1f} MB")
-    for reader in ("calamine", "openpyxl"):
+    for reader in ("fastexcel", "openpyxl"):
         original = readers.read_excel
         if reader == "openpyxl":
             readers.read_excel = lambda path, limits, fmt: readers.read_excel_openpyxl(path, limits)

@@ -312,11 +312,12 @@ def evaluate(
     return Evaluation(frame, ladders, ref, mode, rulesets, source)
 
 
-def next_rungs(ev: Evaluation) -> Coded:
+def next_rungs(ev: Evaluation, *, skip_eligible: bool = False) -> Coded:
     """The first ladder on the usual path that the firm does not hold and is not barred from.
 
     A ladder is skipped when the firm already holds it (status field = 是) or when a ceiling
-    gate (a size cap) fails, because growing will not bring the firm back under it.
+    gate (a size cap) fails, because growing will not bring the firm back under it; with
+    ``skip_eligible``, also when the firm already meets it (the rung it has to work toward).
     """
     n = ev.frame.n
     out = Coded(n)
@@ -333,6 +334,8 @@ def next_rungs(ev: Evaluation) -> Coded:
                     capped[g.rows] |= g.outcomes[r.id] == FAIL
         no_rules = res.ruleset.codes == 0
         target = open_ & ~held & ~capped & ~no_rules
+        if skip_eligible:
+            target &= res.status != PASS
         out.codes[target] = out.code(ladder)
         open_ &= ~target
     return out

@@ -12,9 +12,13 @@ import numpy as np
 import pandas as pd
 
 from scoring.conditions import FAIL, PASS, AnyOf, Cases, Condition, Leaf, MetricSource
-from scoring.engine import Evaluation, GroupResult
+from scoring.engine import Evaluation, GroupResult, next_rungs
 from scoring.fields import FIELDS
 from scoring.metrics import METRICS
+from scoring.rulesets import LADDERS
+
+NEAR_POINTS = 10.0  # a score short of the pass mark by fewer points than this is "near"
+NEAR_SHARE = 0.2  # a value within this share of its threshold is "near"
 
 GAP_COLUMNS = [
     "row",
@@ -145,21 +149,87 @@ def _emit(
     return out
 
 
-def _group_gaps(g: GroupResult, ev: Evaluation) -> list[pd.DataFrame]:
+def _points_needed(g: GroupResult) -> float:
+    ((op, mark),) = g.ruleset.spec.pass_mark.total.items()
+    return float(mark + (1 if op == "gt" else 0))
+
+
+def near_threshold(ev: Evaluation) -> pd.DataFrame:
+    """The firms that miss a ladder by one small step: the bureau's "near a threshold" list.
+
+    A firm is near a ladder when it is ineligible, fails exactly one rule, that rule is not a
+    ceiling (a size cap growth cannot fix), and one way of meeting it is small: fewer than
+    ``NEAR_POINTS`` points short of the pass mark, one item or person short of a count, or a
+    value within ``NEAR_SHARE`` of its threshold. A yes/no condition has no distance and is not
+    "near". One row per (firm, ladder): its closest way through (``shortfall`` is the largest
+    relative distance of that way's comparisons) and what it takes, in Chinese.
+    """
+    candidates = {}
+    for ladder, res in ev.ladders.items():
+        ceilings = {r.id for g in res.groups for r in g.ruleset.gates if r.spec.ceiling}
+        one = [c != "" and ";" not in c and c not in ceilings for c in res.failed.categories]
+        candidates[ladder] = (res.status == FAIL) & np.array(one, dtype=bool)[res.failed.codes]
+    gaps = gaps_frame(ev, focus=candidates)
+    if not len(gaps):
+        return pd.DataFrame(columns=["row", "ladder", "rule_id", "shortfall", "zh"])
+    current, target = gaps["current"].astype(float), gaps["target"].astype(float)
+    change = gaps["change"].astype(float).abs()
+    shortfall = ((target - current).abs() / target.abs()).where(target != 0)
+    close = (
+        ((gaps["unit"] == "points") & (change < NEAR_POINTS))
+        | (gaps["unit"].isin(["items", "persons"]) & (change <= 1))
+        | ((gaps["unit"] != "points") & (shortfall <= NEAR_SHARE + 1e-9))  # 0.05-0.04 != 0.01
+    )
+    ways = gaps.assign(
+        option=gaps["option"].astype(float).fillna(-1),
+        close=close.to_numpy(),
+        shortfall=shortfall.fillna(np.inf).to_numpy(),
+    )
+    keys = ["row", "ladder", "rule_id", "option"]
+    per_way = ways.groupby(keys, sort=False).agg(
+        close=("close", "all"), shortfall=("shortfall", "max")
+    )
+    per_way = per_way[per_way["close"]].reset_index().sort_values("shortfall", kind="stable")
+    best = per_way.drop_duplicates(["row", "ladder"])[[*keys, "shortfall"]]
+    chosen = ways[[*keys, "zh"]].merge(best[keys], on=keys)  # the text of the chosen ways only
+    text = chosen.groupby(keys, sort=False)["zh"].agg("；".join).rename("zh").reset_index()
+    near = best.merge(text, on=keys)
+    return near[["row", "ladder", "rule_id", "shortfall", "zh"]].reset_index(drop=True)
+
+
+def near_masks(near: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
+    """Per ladder, which of ``n`` rows are in the near list."""
+    out = {}
+    for ladder in LADDERS:
+        mask = np.zeros(n, dtype=bool)
+        mask[near.loc[near["ladder"] == ladder, "row"].to_numpy(dtype=np.int64)] = True
+        out[ladder] = mask
+    return out
+
+
+def gap_focus(ev: Evaluation, near: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per ladder, the firms whose gaps a large batch lists: the rung each firm works toward
+    next (the first on the usual path it neither holds, is capped out of, nor already meets)
+    and the ladders it is near (``near_masks``). Listing every failed rule of every ladder
+    gives ~16 rows per firm, past Excel's sheet limit for a 100,000-firm pool."""
+    target = next_rungs(ev, skip_eligible=True)
+    return {k: (target.codes == target.code(k)) | near[k] for k in ev.ladders}
+
+
+def _group_gaps(g: GroupResult, ev: Evaluation, keep: np.ndarray | None) -> list[pd.DataFrame]:
     rs = g.ruleset
     m: MetricSource = ev.source  # full-frame metrics; rows index into them
     cols = ev.frame.columns
+    wanted = np.ones(len(g.rows), dtype=bool) if keep is None else keep[g.rows]
     parts: list[pd.DataFrame] = []
     for rule in rs.gates:
-        failed = g.rows[g.outcomes[rule.id] == FAIL]
+        failed = g.rows[(g.outcomes[rule.id] == FAIL) & wanted]
         if not len(failed):
             continue
         parts += _emit(rule.condition, failed, None, m, cols, rs.ladder, rule.id)
     if rs.scored:
-        pm = rs.spec.pass_mark
-        ((op, mark),) = pm.total.items()
-        need = mark + (1 if op == "gt" else 0)
-        short = (g.passmark == FAIL) & (g.direct != PASS) & (g.gate != FAIL)
+        need = _points_needed(g)
+        short = (g.passmark == FAIL) & (g.direct != PASS) & wanted
         at = np.flatnonzero(short)
         if len(at):
             est = g.total.est[at]
@@ -178,23 +248,35 @@ def _group_gaps(g: GroupResult, ev: Evaluation) -> list[pd.DataFrame]:
                         "change": points,
                         "unit": "points",
                         "lead_months": 12,
-                        "zh": "评分"
-                        + text
-                        + "分，距达标还差"
-                        + pd.Series(points).map("{:g}".format).to_numpy()
-                        + "分（或满足子项最低分）",
+                        "zh": np.where(
+                            points > 0,
+                            "评分"
+                            + text
+                            + "分，距达标还差"
+                            + pd.Series(points).map("{:g}".format).to_numpy()
+                            + "分",
+                            "评分" + text + "分，总分已达标，但有分项低于最低分要求",
+                        ),
                     }
                 )
             )
     return parts
 
 
-def gaps_frame(ev: Evaluation, rows: np.ndarray | None = None) -> pd.DataFrame:
-    """All gaps of an evaluation; ``row`` is the frame position (or ``rows[position]``)."""
+def gaps_frame(
+    ev: Evaluation,
+    rows: np.ndarray | None = None,
+    focus: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """The gaps of an evaluation; ``row`` is the frame position (or ``rows[position]``).
+
+    ``focus`` (per ladder, a mask of frame rows; see ``gap_focus``) limits them to those rows.
+    """
     parts = []
-    for res in ev.ladders.values():
+    for ladder, res in ev.ladders.items():
+        keep = None if focus is None else focus[ladder]
         for g in res.groups:
-            parts += _group_gaps(g, ev)
+            parts += _group_gaps(g, ev, keep)
     if not parts:
         return pd.DataFrame(columns=GAP_COLUMNS)
     out = pd.concat(parts, ignore_index=True)

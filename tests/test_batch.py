@@ -18,6 +18,7 @@ from batch.writers import output_label
 from scoring import OUTPUT_COLUMNS, assess_frame
 from scoring.fields import ENUMS, FIELDS
 from scoring.formatting import ENUM_ZH
+from scoring.rulesets import LADDER_NAMES
 from tests.conftest import ROOT
 
 SAMPLES = ROOT / "data" / "sample_firms.csv"
@@ -80,6 +81,48 @@ def test_xlsx_with_wan_yuan_headers_title_row_and_blank_rows(tmp_path):
     assert "空行" in rejected["未评价原因"][0]
     errors = results["数据问题\nrow_errors"].tolist()
     assert "rd_expense_y0" in errors[2] and "不是有效数字" in errors[2]
+
+
+def test_row_numbers_count_leading_empty_rows_and_late_text_is_kept(tmp_path):
+    """Data starting on sheet row 4, and a text cell far below the rows a reader samples for
+    types: the message names the real sheet row and the text is reported, not dropped."""
+    source = tmp_path / "in.xlsx"
+    wb = xlsxwriter.Workbook(str(source))
+    ws = wb.add_worksheet("企业数据")
+    ws.write_row(3, 1, ["企业名称", "职工总数"])
+    for i in range(1500):
+        ws.write_row(4 + i, 1, [f"公司{i}", 10 + i])
+    ws.write(4 + 1400, 2, "约两百人")
+    wb.close()
+    (table,) = read_tables(source)
+    assert table.header_row == 3
+    out = tmp_path / "out.xlsx"
+    run(source, out)
+    results = _sheet(out, "评价结果")
+    assert results["职工总数"].tolist()[1400] == "约两百人"
+    assert "employees" in results["数据问题\nrow_errors"].tolist()[1400]
+    assert table.sheet_rows().tolist()[1400] == 4 + 1400 + 1  # 1-based row in the file
+
+
+def test_legacy_xls_with_title_row_reads_like_xlsx(tmp_path):
+    import xlwt
+
+    source = tmp_path / "in.xls"
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("企业数据")
+    ws.write(1, 0, "企业名单（旧版Excel）")
+    for c, h in enumerate(["企业名称", "营业收入（y0）（万元）", "职工总数"]):
+        ws.write(2, c, h)
+    for c, v in enumerate(["甲公司", 1234.5, 100]):
+        ws.write(3, c, v)
+    book.save(str(source))
+    (table,) = read_tables(source)
+    assert table.format == "xls" and table.header_row == 2
+    assert table.sheet_rows().tolist() == [4]
+    summary = run(source, tmp_path / "out.xlsx")
+    assert (summary.rows_in, summary.scored, summary.rejected) == (1, 1, 0)
+    (scored,) = read_tables(tmp_path / "out.xlsx")
+    assert scored.data["营业收入（y0）（万元）"].tolist() == [1234.5]
 
 
 def test_units_convert_to_yuan(tmp_path):
@@ -206,7 +249,7 @@ def test_xlsx_output_is_safe_and_complete(tmp_path):
     assert results["企业名称"].tolist() == ["'=1+2", "'-公司"]
     assert results["备注"].tolist() == ["'@SUM(A1)", "'+86 10"]
     book = CalamineWorkbook.from_path(str(out))
-    assert book.sheet_names == ["评价结果", "未评价行", "差距明细", "汇总"]
+    assert book.sheet_names == ["评价结果", "未评价行", "差距明细", "临近门槛", "汇总"]
     summary = _sheet(out, "汇总")
     assert "一致" in summary["数值"].astype(str).tolist()
 
@@ -222,6 +265,106 @@ def test_gaps_sheet_lists_the_least_change(tmp_path):
     assert len(edge) == 1
     assert edge["最少变动"].iloc[0] == pytest.approx(10_000)  # one more CNY 10,000 over 3 years
     assert "研发费用" in edge["说明"].iloc[0]
+
+
+def test_gap_sheet_covers_next_rung_and_near_ladders_and_all_gaps_covers_every_failure(
+    tmp_path,
+):
+    """Default gap sheet: per firm, its next rung not yet met plus ladders one rule short.
+    --all-gaps: every failed rule of every ladder, checked against the results' failed lists."""
+    run(SAMPLES, tmp_path / "focus.xlsx")
+    run(SAMPLES, tmp_path / "all.xlsx", all_gaps=True)
+    focus = _sheet(tmp_path / "focus.xlsx", "差距明细")
+    every = _sheet(tmp_path / "all.xlsx", "差距明细")
+    assert 0 < len(focus) < len(every)
+    zh = {v: k for k, v in {k: LADDER_NAMES[k][0] for k in LADDER_NAMES}.items()}
+    scored = assess_frame(_samples())
+    for _, firm in scored.iterrows():
+        if firm["row_status"] != "scored":
+            continue
+        name = firm["name"]
+        listed = {zh[x] for x in focus.loc[focus["企业名称"] == name, "梯度"]}
+        near = {
+            zh[x]
+            for x in focus.loc[(focus["企业名称"] == name) & (focus["临近门槛"] == "是"), "梯度"]
+        }
+        allowed = near | {_first_unmet_rung(firm)}
+        assert listed <= allowed, (name, listed, allowed)
+        for ladder in LADDER_NAMES:
+            failed = {r for r in str(firm[f"{ladder}_failed"]).split(";") if r}
+            rules = set(
+                every.loc[
+                    (every["企业名称"] == name) & (every["梯度"] == LADDER_NAMES[ladder][0]), "规则"
+                ]
+            )
+            assert failed == rules, (name, ladder, failed, rules)
+
+
+def _first_unmet_rung(firm) -> str | None:
+    """The first ladder on the path not held, not barred by a size or industry ceiling, not met."""
+    from scoring.engine import PATH
+    from scoring.rulesets import load_all
+
+    ceilings = {r.id for rs in load_all() for r in rs.gates if r.spec.ceiling}
+    held = {"tech_sme": "is_tech_sme", "high_tech": "is_high_tech", "srdi_sme": "is_srdi_sme"}
+    for ladder in PATH:
+        if firm.get(held.get(ladder, ""), "") in ("1", "是"):
+            continue
+        failed = set(str(firm[f"{ladder}_failed"]).split(";"))
+        if firm[f"{ladder}_status"] != "eligible" and not failed & ceilings:
+            return ladder
+    return None
+
+
+def test_near_threshold_sheet_lists_firms_one_small_step_short(tmp_path):
+    out = tmp_path / "out.xlsx"
+    summary = run(SAMPLES, out, all_gaps=True)
+    near = _sheet(out, "临近门槛")
+    assert list(near.columns) == ["行号", "企业名称", "梯度", "未满足规则", "距门槛（%）", "还差"]
+    edge = near[near["企业名称"] == "示例·星河光电技术有限公司（差一点）"]
+    assert edge["未满足规则"].tolist() == ["rd_ratio"] and "1.00万元" in edge["还差"].iloc[0]
+    summary_sheet = _sheet(out, "汇总")
+    count = summary_sheet.loc[summary_sheet["项目"].str.startswith("临近门槛企业数"), "数值"]
+    assert int(count.iloc[0]) == summary.near_any == near["企业名称"].nunique() > 0
+    # every listed (firm, ladder) is ineligible with exactly that one rule failing
+    scored = assess_frame(_samples()).set_index("name")
+    gaps = _sheet(out, "差距明细")
+    for _, row in near.iterrows():
+        ladder = next(k for k, v in LADDER_NAMES.items() if v[0] == row["梯度"])
+        firm = scored.loc[row["企业名称"]]
+        assert firm[f"{ladder}_status"] == "ineligible"
+        assert firm[f"{ladder}_failed"] == row["未满足规则"]
+        flagged = gaps[(gaps["企业名称"] == row["企业名称"]) & (gaps["梯度"] == row["梯度"])]
+        assert (flagged["临近门槛"] == "是").all()
+    # a single failed rule that is not listed is far by every measure, in every way through
+    from scoring.rulesets import load_all
+
+    ceilings = {r.id for rs in load_all() for r in rs.gates if r.spec.ceiling}
+    listed = set(zip(near["企业名称"], near["梯度"], strict=True))
+    unlisted = 0
+    for name, firm in scored.iterrows():
+        for k, (zh, *_) in LADDER_NAMES.items():
+            rule = firm[f"{k}_failed"]
+            if firm[f"{k}_status"] != "ineligible" or ";" in rule or rule in ceilings:
+                continue
+            if (name, zh) in listed:
+                continue
+            unlisted += 1
+            rows = gaps[(gaps["企业名称"] == name) & (gaps["梯度"] == zh)]
+            for _, way in rows.groupby(rows["可选方案"].astype(str)):
+                unit, change = way["单位"], way["最少变动"].replace("", np.nan).astype(float).abs()
+                cur, tgt = (
+                    way["当前值"].replace("", np.nan).astype(float),
+                    way["门槛"].replace("", np.nan).astype(float),
+                )
+                share = ((tgt - cur).abs() / tgt.abs()).fillna(np.inf)
+                close = (
+                    ((unit == "points") & (change < 10))
+                    | (unit.isin(["items", "persons"]) & (change <= 1))
+                    | ((unit != "points") & (share <= 0.2))
+                )
+                assert not close.all(), (name, k, way.to_dict("records"))
+    assert unlisted > 0
 
 
 def _fill_template(path, df):

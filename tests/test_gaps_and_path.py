@@ -166,3 +166,71 @@ def test_a_typed_firm_model_is_accepted():
         Firm(name="甲", employees="很多")
     with pytest.raises(ValidationError):
         Firm(name="甲", revenu=1)
+
+
+# ---- near a threshold: one failed rule, and a small step --------------------------------------
+
+
+def _edge_firm() -> dict:
+    import pandas as pd
+
+    from tests.conftest import ROOT
+
+    samples = pd.read_csv(ROOT / "data" / "sample_firms.csv", dtype=str, keep_default_na=False)
+    (firm,) = samples[samples["name"] == "示例·星河光电技术有限公司（高企临界）"].to_dict("records")
+    return firm
+
+
+def _near(firms, overrides=None):
+    import pandas as pd
+
+    from scoring.api import iter_evaluations
+    from scoring.gaps import near_threshold
+
+    ((_, ev),) = iter_evaluations(pd.DataFrame(firms), overrides=overrides)
+    near = near_threshold(ev)
+    return {
+        (int(r), k): (rule, s)
+        for r, k, rule, s in near[["row", "ladder", "rule_id", "shortfall"]].itertuples(index=False)
+    }
+
+
+def test_near_share_boundary_is_inclusive():
+    """Three-year R&D ratio at 4.0 % against 5 % is 20 % short: near; 3.99 % is not."""
+    firm = _edge_firm()
+    sales = sum(float(firm[f"revenue_y{i}"]) for i in range(3))
+    rows = []
+    for ratio in (0.04, 0.0399):
+        rd = ratio * sales
+        rows.append(
+            dict(
+                firm,
+                rd_expense_y0=rd / 3,
+                rd_expense_y1=rd / 3,
+                rd_expense_y2=rd / 3,
+                rd_expense_domestic_3y=rd,
+            )
+        )
+    near = _near(rows)
+    assert near[(0, "high_tech")][0] == "rd_ratio"
+    assert near[(0, "high_tech")][1] == pytest.approx(0.2)
+    assert (1, "high_tech") not in near
+
+
+def test_near_points_boundary_is_strict():
+    """Only the pass mark fails: 9 points short is near, 10 points short is not."""
+    firm = _edge_firm()
+    score = assess(firm).ladders["high_tech"].score
+    near9 = _near([firm], {"high_tech.pass_mark.total.gt": score + 8})  # needs score + 9
+    near10 = _near([firm], {"high_tech.pass_mark.total.gt": score + 9})  # needs score + 10
+    assert near9[(0, "high_tech")][0] == "pass_mark"
+    assert (0, "high_tech") not in near10
+
+
+def test_two_failed_rules_or_a_ceiling_are_never_near():
+    firm = _edge_firm()
+    two = dict(firm, rd_expense_y2=float(firm["rd_expense_y2"]) - 1e4, tech_staff=1)
+    capped = dict(firm, employees=600, tech_staff=120)  # tech-based SME cap: 500 staff
+    near = _near([two, capped])
+    assert (0, "high_tech") not in near
+    assert (1, "tech_sme") not in near

@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-mb", type=int, help="refuse larger files (MB)")
     p.add_argument("--chunk-rows", type=int, default=200_000)
     p.add_argument(
+        "--all-gaps",
+        action="store_true",
+        help="gap sheet: every failed rule of every ladder (default: each firm's next rung "
+        "and the ladders it misses by one rule)",
+    )
+    p.add_argument(
         "--engine",
         choices=["pandas", "dask"],
         default="pandas",
@@ -208,6 +214,7 @@ def _batch(args) -> int:
                 as_of=args.as_of,
                 mode=args.mode,
                 chunk_rows=args.chunk_rows,
+                all_gaps=args.all_gaps,
                 progress=tick,
             )
     except BatchError as exc:
