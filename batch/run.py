@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,19 @@ class Summary:
         for ladder in LADDERS:
             self.status[ladder].update(_counts(results.loc[scored, f"{ladder}_status"]))
         self.versions.update(_counts(results.loc[scored, "criteria_version"]))
+
+    def describe(self, table: Table) -> None:
+        """What the file's header meant: recognized and passed-through columns, notes."""
+        self.recognized = [
+            f"{c.header}→{c.field}" + (f"（×{c.scale:g}）" if c.scale != 1 else "")
+            for c in table.columns
+            if c.field
+        ]
+        self.passed_through = [c.header for c in table.columns if not c.field]
+        if table.header_row > 0:
+            self.notes.append(f"表头位于第{table.header_row + 1}行，其上方内容已略过")
+        if table.encoding:
+            self.notes.append(f"文件编码：{table.encoding}")
 
     def add_near(self, near: pd.DataFrame) -> None:
         """Count a chunk's near-threshold sheet (one row per firm and ladder)."""
@@ -120,7 +133,10 @@ def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in values.value_counts().items() if v}
 
 
-def prepare(table: Table) -> tuple[pd.DataFrame, dict[str, float], pd.Series, pd.Series]:
+Prepared = tuple[pd.DataFrame, dict[str, float], pd.Series, pd.Series]
+
+
+def prepare(table: Table) -> Prepared:
     """Canonical columns, unit multipliers, rows to reject before scoring, and row warnings."""
     used: dict[str, Any] = {}
     for col in table.columns:
@@ -175,15 +191,22 @@ def score_table(
     chunk_rows: int = 200_000,
     with_gaps: bool = True,
     all_gaps: bool = False,
+    prepared: Prepared | None = None,
+    rows: slice | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """Results (the sheet's own columns, then the output contract), and with ``with_gaps``
     the gaps table and the firms near a ladder's threshold (``scoring.gaps.near_threshold``),
     as sheets in Chinese (the plain CSV/Parquet contract needs neither).
 
     Gaps cover each firm's next rung and the ladders it nearly meets, or every failed rule of
-    every ladder with ``all_gaps``; see ``scoring.gaps.gap_focus``.
+    every ladder with ``all_gaps``; see ``scoring.gaps.gap_focus``. A service worker scores a
+    table in ``rows`` slices with the table ``prepared`` once (checks such as duplicate credit
+    codes look at the whole table).
     """
-    canonical, scale, reasons, warnings = prepare(table)
+    canonical, scale, reasons, warnings = prepared or prepare(table)
+    if rows is not None:
+        table = replace(table, data=table.data.iloc[rows])
+        canonical, reasons, warnings = canonical.iloc[rows], reasons.iloc[rows], warnings.iloc[rows]
     n = len(canonical)
     gap_parts: list[pd.DataFrame] = []
     near_parts: list[pd.DataFrame] = []
@@ -230,6 +253,40 @@ def score_table(
     if near is not None:
         near = _near_sheet(table, near[~special[near["row"].to_numpy(dtype=np.int64)]])
     return results, gaps, near
+
+
+def write_workbook(
+    output: Path,
+    results: pd.DataFrame,
+    gaps: pd.DataFrame,
+    near: pd.DataFrame,
+    sheet_rows: np.ndarray,
+    summary: Summary,
+    *,
+    all_gaps: bool = False,
+    started: float | None = None,
+) -> None:
+    """The five-sheet result workbook from scored parts (``sheet_rows``: each result row's
+    row number in the input file)."""
+    is_rejected = (results["row_status"].astype(str) == "rejected").to_numpy()
+    rejected = results[is_rejected]
+    rejected.insert(0, "行号", sheet_rows[is_rejected])
+    if len(gaps) > XLSX_ROWS - 1:
+        spill = output.with_name(output.stem + "_差距明细.csv")
+        write_csv(gaps, spill)
+        summary.notes.append(
+            f"差距明细共{len(gaps)}行，超过Excel单表上限，表内列出前{XLSX_ROWS - 1}行；"
+            f"完整明细见 {spill.name}"
+        )
+        gaps = gaps.head(XLSX_ROWS - 1)
+    summary.gap_scope = (
+        "全部梯度的全部未满足规则"
+        if all_gaps
+        else "各企业的下一目标梯度，以及只差一项条件的梯度（--all-gaps 可列出全部）"
+    )
+    if started is not None:
+        summary.seconds = time.perf_counter() - started
+    write_xlsx(output, results, _rejected_sheet(rejected), gaps, near, summary.rows())
 
 
 def _firm_columns(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
@@ -308,16 +365,7 @@ def run(
     first = True
     for table in read_tables(Path(path), limits, chunk_rows):
         if first:
-            summary.recognized = [
-                f"{c.header}→{c.field}" + (f"（×{c.scale:g}）" if c.scale != 1 else "")
-                for c in table.columns
-                if c.field
-            ]
-            summary.passed_through = [c.header for c in table.columns if not c.field]
-            if table.header_row > 0:
-                summary.notes.append(f"表头位于第{table.header_row + 1}行，其上方内容已略过")
-            if table.encoding:
-                summary.notes.append(f"文件编码：{table.encoding}")
+            summary.describe(table)
         results, table_gaps, table_near = score_table(
             table,
             as_of=as_of,
@@ -345,27 +393,16 @@ def run(
     if parquet is not None:
         parquet.close()
     if fmt == ".xlsx":
-        results = pd.concat(collected)
-        is_rejected = (results["row_status"].astype(str) == "rejected").to_numpy()
-        rejected = results[is_rejected]
-        rejected.insert(0, "行号", pd.concat(sheet_rows).to_numpy()[is_rejected])
-        gap_table = pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame()
-        if len(gap_table) > XLSX_ROWS - 1:
-            spill = output.with_name(output.stem + "_差距明细.csv")
-            write_csv(gap_table, spill)
-            summary.notes.append(
-                f"差距明细共{len(gap_table)}行，超过Excel单表上限，表内列出前{XLSX_ROWS - 1}行；"
-                f"完整明细见 {spill.name}"
-            )
-            gap_table = gap_table.head(XLSX_ROWS - 1)
-        summary.gap_scope = (
-            "全部梯度的全部未满足规则"
-            if all_gaps
-            else "各企业的下一目标梯度，以及只差一项条件的梯度（--all-gaps 可列出全部）"
+        write_workbook(
+            output,
+            pd.concat(collected),
+            pd.concat(gaps, ignore_index=True) if gaps else pd.DataFrame(),
+            pd.concat(near_lists, ignore_index=True),
+            pd.concat(sheet_rows).to_numpy(),
+            summary,
+            all_gaps=all_gaps,
+            started=started,
         )
-        near_rows = pd.concat(near_lists, ignore_index=True)
-        summary.seconds = time.perf_counter() - started
-        write_xlsx(output, results, _rejected_sheet(rejected), gap_table, near_rows, summary.rows())
     summary.seconds = time.perf_counter() - started
     return summary
 
