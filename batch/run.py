@@ -284,6 +284,9 @@ def write_workbook(
         if all_gaps
         else "各企业的下一目标梯度，以及只差一项条件的梯度（--all-gaps 可列出全部）"
     )
+    order = near["梯度"].map({LADDER_NAMES[k][0]: i for i, k in enumerate(PATH)})
+    near = near.assign(_o=order).sort_values(["_o", "距门槛（%）"], kind="stable")
+    near = near.drop(columns="_o")  # by ladder on the usual path, the closest first
     if started is not None:
         summary.seconds = time.perf_counter() - started
     write_xlsx(output, results, _rejected_sheet(rejected), gaps, near, summary.rows())
@@ -303,10 +306,8 @@ def _firm_columns(table: Table, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _near_sheet(table: Table, near: pd.DataFrame) -> pd.DataFrame:
-    """Firms near a ladder, by ladder on the usual path, the closest first."""
-    order = near["ladder"].map(PATH.index)
-    near = near.assign(_o=order).sort_values(["_o", "shortfall"], kind="stable")
-    near = near.drop(columns="_o").assign(shortfall=(near["shortfall"] * 100).round(1))
+    """Firms near a ladder, in Chinese (``write_workbook`` orders the whole list)."""
+    near = near.assign(shortfall=(near["shortfall"] * 100).round(1))
     return _firm_columns(table, near).rename(
         columns={"rule_id": "未满足规则", "shortfall": "距门槛（%）", "zh": "还差"}
     )

@@ -181,7 +181,7 @@ def write_xlsx(
 def _blank_nan(df: pd.DataFrame) -> pd.DataFrame:
     """Cells the writer can take: NaN and None are written as empty cells already; dates
     become text and categoricals plain values (the Rust writer skips categorical data)."""
-    out = df.copy()
+    out = df.reset_index(drop=True)  # the writer would add a non-range index as a column
     for col in out.columns:
         if out[col].dtype.kind == "M":
             out[col] = out[col].dt.strftime("%Y-%m-%d").astype(object).where(out[col].notna(), None)

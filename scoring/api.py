@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from scoring.engine import STATUS_OF_CODE, Coded, Evaluation, evaluate, next_rungs
 from scoring.explain import RowView, ladder_assessment, upgrade_path
 from scoring.fields import FIELDS, CellError, canonicalize
-from scoring.models import Assessment, InputIssue
+from scoring.models import Assessment, InputIssue, Number
 from scoring.rulesets import LADDERS, RuleSet, with_overrides
 
 OUTPUT_COLUMNS = [
@@ -249,8 +249,8 @@ class LadderChange(BaseModel):
     ladder: str
     status_before: str
     status_after: str
-    score_before: float | None
-    score_after: float | None
+    score_before: Number
+    score_after: Number
     route_before: str | None
     route_after: str | None
     failed_added: list[str]
@@ -303,3 +303,27 @@ def what_if(
         next_rung_before=before.next_rung,
         next_rung_after=after.next_rung,
     )
+
+
+def assess_pool(
+    df: pd.DataFrame,
+    *,
+    as_of: dt.date | None = None,
+    mode: str = "new",
+    today: dt.date | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A pool of firms: the output contract per row and the near-threshold list (columns
+    ``row, ladder, rule_id, shortfall, zh``; see ``scoring.gaps.near_threshold``)."""
+    from scoring.gaps import near_threshold
+
+    parts: list[pd.DataFrame] = []
+
+    def keep_near(rows, ev):
+        near = near_threshold(ev)
+        parts.append(near.assign(row=rows[near["row"].to_numpy(dtype=np.int64)]))
+
+    contract = collect_results(
+        len(df), iter_evaluations(df, as_of=as_of, mode=mode, today=today), keep_near
+    )
+    contract.index = df.index
+    return contract, pd.concat(parts, ignore_index=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+import math
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
 
 from scoring.fields import FIELDS
 
@@ -17,6 +18,15 @@ _PY_TYPES = {
     "bool": bool,
     "date": dt.date,
 }
+
+
+def _finite(value: float | None) -> float | None:
+    """inf and NaN (e.g. growth over a non-positive base) are not numbers JSON can carry:
+    they become None, and the text fields say what they mean."""
+    return value if value is None or math.isfinite(value) else None
+
+
+Number = Annotated[float | None, AfterValidator(_finite)]
 
 Firm = create_model(
     "Firm",
@@ -48,10 +58,10 @@ class TraceEntry(BaseModel):
     value_en: str | None = None
     threshold_zh: str | None = None
     threshold_en: str | None = None
-    points: float | None = None
-    points_min: float | None = None  # least points possible with the missing inputs
-    points_max_possible: float | None = None
-    points_available: float | None = None
+    points: Number = None
+    points_min: Number = None  # least points possible with the missing inputs
+    points_max_possible: Number = None
+    points_available: Number = None
     band_range: list[float] | None = None  # expert-scored band: the official range
     source: str | None = None
     evidence: str | None = None
@@ -68,14 +78,14 @@ class Gap(BaseModel):
     kind: str  # gate, indicator, direct, score
     metric: str | None = None
     field: str | None = None
-    current: float | None = None
-    target: float | None = None
-    change: float | None = None  # in ``unit``: yuan, persons, items, days, points
+    current: Number = None
+    target: Number = None
+    change: Number = None  # in ``unit``: yuan, persons, items, days, points
     unit: str | None = None
     zh: str
     en: str
     lead_months: int = 0
-    points_gain: float | None = None
+    points_gain: Number = None
     option: int | None = None  # alternatives of one rule share a rule_id, numbered
 
 
@@ -85,9 +95,9 @@ class LadderAssessment(BaseModel):
     name_en: str
     status: Literal["eligible", "ineligible", "undetermined"]
     held: bool | None = None
-    score: float | None = None
-    score_min: float | None = None
-    score_max: float | None = None
+    score: Number = None
+    score_min: Number = None
+    score_max: Number = None
     pass_mark: str | None = None
     route: Literal["direct", "score", "gate"] | None = None
     ruleset: str | None = None

@@ -18,7 +18,9 @@ class Settings(BaseSettings):
     environment: str = "development"  # development | test | production
     database_url: str = f"sqlite:///{ROOT / 'var' / 'tiering.db'}"
     secret_key: str = PLACEHOLDER_SECRET
-    data_dir: Path = ROOT / "var"  # uploaded files and batch results (names are ids, never user text)
+    data_dir: Path = (
+        ROOT / "var"
+    )  # uploaded files and batch results (names are ids, never user text)
     upload_max_bytes: int = 20 * 1024 * 1024
     batch_max_rows: int = 200_000
     batch_chunk_rows: int = 2_000  # one checkpoint per chunk
@@ -35,7 +37,7 @@ class Settings(BaseSettings):
         ):
             raise ValueError(
                 "TIERING_SECRET_KEY must be set to a random value of 32+ characters outside "
-                "development (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                "development, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         return self
 

@@ -65,9 +65,12 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     if user is None or not user.is_active:
         request.session.clear()
         return None
-    if request.method in UNSAFE and request.url.path.startswith("/api/"):
-        if not csrf_ok(request.session.get("csrf"), request.headers.get("x-csrf-token")):
-            raise ApiError(403, "csrf", "请求缺少有效的CSRF令牌", "missing or invalid CSRF token")
+    if (
+        request.method in UNSAFE
+        and request.url.path.startswith("/api/")
+        and not csrf_ok(request.session.get("csrf"), request.headers.get("x-csrf-token"))
+    ):
+        raise ApiError(403, "csrf", "请求缺少有效的CSRF令牌", "missing or invalid CSRF token")
     return user
 
 
@@ -105,7 +108,9 @@ async def check_csrf(request: Request) -> None:
     """For form posts from pages: the hidden ``csrf_token`` must match the session's."""
     form = await request.form()
     if not csrf_ok(request.session.get("csrf"), str(form.get("csrf_token", ""))):
-        raise ApiError(403, "csrf", "页面已过期，请刷新后重试", "invalid CSRF token; reload the page")
+        raise ApiError(
+            403, "csrf", "页面已过期，请刷新后重试", "invalid CSRF token; reload the page"
+        )
 
 
 CsrfChecked = Depends(check_csrf)

@@ -250,6 +250,8 @@ def test_xlsx_output_is_safe_and_complete(tmp_path):
     assert results["备注"].tolist() == ["'@SUM(A1)", "'+86 10"]
     book = CalamineWorkbook.from_path(str(out))
     assert book.sheet_names == ["评价结果", "未评价行", "差距明细", "临近门槛", "汇总"]
+    for name in book.sheet_names:  # no stray index column on any sheet
+        assert not any(str(h).startswith("__") for h in book.get_sheet_by_name(name).to_python()[0])
     summary = _sheet(out, "汇总")
     assert "一致" in summary["数值"].astype(str).tolist()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from scoring.api import InputError, assess
 from scoring.rulesets import LADDER_NAMES, RuleFileError, load_all, select
+from tiering import service_cli
 
 STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "暂无法判断"}
 STATUS_EN = {
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("ladder", help="ladder key, or a rule-set name such as gazelle/shandong")
     c.add_argument("--as-of", type=_date)
     c.add_argument("--mode", choices=["new", "review"], default="new")
+    service_cli.add_parsers(sub)
     return parser
 
 
@@ -96,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
             return _assess(args)
         if args.command == "batch":
             return _batch(args)
+        if args.command in ("serve", "worker", "db", "demo"):
+            return service_cli.run(args)
         if args.command == "template":
             from batch import write_template
 

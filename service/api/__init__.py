@@ -1,0 +1,9 @@
+"""The JSON API, versioned under /api/v1."""
+
+from fastapi import APIRouter
+
+from service.api import account, assess, batches, criteria, firms, pool
+
+router = APIRouter(prefix="/api/v1")
+for module in (assess, criteria, firms, batches, pool, account):
+    router.include_router(module.router)

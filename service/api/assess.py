@@ -1,0 +1,52 @@
+"""Stateless assessment: one firm in, the full result out; and what-if."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+import scoring
+from scoring.api import WhatIf
+from scoring.models import Assessment, Firm
+from service.errors import ApiError
+
+router = APIRouter(tags=["assess"])
+
+
+class WhatIfRequest(BaseModel):
+    firm: Firm
+    changes: dict[str, Any] = Field(default_factory=dict, description="changed input fields")
+    overrides: dict[str, float] = Field(
+        default_factory=dict,
+        description='rule parameters, e.g. {"high_tech.rd_ratio.bands[0].min": 0.06}',
+    )
+    as_of: dt.date | None = None
+    mode: Literal["new", "review"] = "new"
+
+
+@router.post("/assess", response_model=Assessment)
+def assess(firm: Firm, as_of: dt.date | None = None, mode: Literal["new", "review"] = "new"):
+    """Every ladder: status, score, route, trace, gaps, upgrade path, rule-set versions."""
+    return scoring.assess(firm, as_of=as_of, mode=mode)
+
+
+@router.post("/what-if", response_model=WhatIf)
+def what_if(request: WhatIfRequest):
+    """The firm before and after changed inputs and/or rule parameters, and what moved."""
+    try:
+        return scoring.what_if(
+            request.firm,
+            request.changes,
+            request.overrides or None,
+            as_of=request.as_of,
+            mode=request.mode,
+        )
+    except (KeyError, IndexError, ValueError, TypeError) as exc:
+        if isinstance(exc, scoring.InputError):
+            raise
+        raise ApiError(
+            422, "invalid_override", "参数调整无效（路径或数值不对）", f"invalid override: {exc}"
+        ) from exc

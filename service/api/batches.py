@@ -1,0 +1,82 @@
+"""Batch jobs: upload a spreadsheet, poll its progress, fetch the stored result workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+from sqlmodel import select
+
+from service import jobs
+from service.deps import CurrentUser, SessionDep, SettingsDep
+from service.errors import ApiError
+from service.models import BatchJob
+
+router = APIRouter(tags=["batches"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class JobPublic(BaseModel):
+    id: str
+    original_name: str
+    file_format: str
+    status: str
+    total_rows: int | None
+    rows_done: int
+    chunks_total: int | None
+    chunks_done: int
+    attempts: int
+    error_zh: str | None
+    error_en: str | None
+    summary: dict[str, Any]
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    result_url: str | None = None
+
+    @classmethod
+    def of(cls, job: BatchJob) -> JobPublic:
+        out = cls.model_validate(job, from_attributes=True)
+        if job.status == "done":
+            out.result_url = f"/api/v1/batches/{job.id}/result.xlsx"
+        return out
+
+
+@router.post("/batches", response_model=JobPublic, status_code=202)
+async def upload(
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: UploadFile = File(description="xlsx, xls, csv or parquet"),
+    mode: Literal["new", "review"] = Form(default="new"),
+    all_gaps: bool = Form(default=False),
+):
+    """Queue a spreadsheet; a worker scores it (poll ``GET /batches/{id}``)."""
+    job = await jobs.create_job(session, user, file, settings, {"mode": mode, "all_gaps": all_gaps})
+    return JobPublic.of(job)
+
+
+@router.get("/batches", response_model=list[JobPublic])
+def list_jobs(user: CurrentUser, session: SessionDep):
+    rows = session.exec(
+        select(BatchJob).where(BatchJob.owner_id == user.id).order_by(BatchJob.created_at.desc())
+    ).all()
+    return [JobPublic.of(j) for j in rows]
+
+
+@router.get("/batches/{job_id}", response_model=JobPublic)
+def job_status(job_id: str, user: CurrentUser, session: SessionDep):
+    return JobPublic.of(jobs.get_job(session, user, job_id))
+
+
+@router.get("/batches/{job_id}/result.xlsx", response_class=FileResponse)
+def job_result(job_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+    job = jobs.get_job(session, user, job_id)
+    path = jobs.result_path(settings, job.id)
+    if job.status != "done" or not path.exists():
+        raise ApiError(
+            409, "not_ready", "结果尚未生成", "the result is not ready yet", job_status=job.status
+        )
+    return FileResponse(path, media_type=XLSX, filename=f"评价结果_{job.id[:8]}.xlsx")

@@ -1,0 +1,124 @@
+"""Firms and their stored assessments (each with its input snapshot, hash and rule versions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlmodel import func, select
+
+from scoring.models import Firm as FirmInput
+from service import store
+from service.deps import CurrentUser, SessionDep
+from service.models import Assessment, Firm
+
+router = APIRouter(tags=["firms"])
+
+
+class FirmPublic(BaseModel):
+    id: int
+    name: str
+    credit_code: str | None
+    region_code: str | None
+    industry_code: str | None
+    profile: dict[str, Any]
+    latest: dict[str, Any]
+    latest_assessment_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AssessmentPublic(BaseModel):
+    id: int
+    firm_id: int
+    input_snapshot: dict[str, Any]
+    input_hash: str
+    criteria_versions: list[str]
+    model_version: str | None
+    mode: str
+    as_of: dt.date | None
+    created_at: dt.datetime
+    result: dict[str, Any]
+
+
+class AssessmentSummary(BaseModel):
+    id: int
+    firm_id: int
+    input_hash: str
+    criteria_versions: list[str]
+    mode: str
+    created_at: dt.datetime
+
+
+class AssessOptions(BaseModel):
+    as_of: dt.date | None = None
+    mode: Literal["new", "review"] = "new"
+
+
+class FirmCreate(AssessOptions):
+    firm: FirmInput
+
+
+class Reassess(AssessOptions):
+    firm: FirmInput | None = Field(
+        default=None, description="new inputs; left out: the firm's stored profile"
+    )
+
+
+class Page(BaseModel):
+    total: int
+    items: list[FirmPublic]
+
+
+@router.post("/firms", response_model=AssessmentPublic, status_code=201)
+def create_firm(body: FirmCreate, user: CurrentUser, session: SessionDep):
+    """Store a firm and its first assessment."""
+    data = body.firm.model_dump(exclude_none=True, mode="json")
+    return store.assess_and_store(session, user, data, as_of=body.as_of, mode=body.mode)
+
+
+@router.get("/firms", response_model=Page)
+def list_firms(
+    user: CurrentUser,
+    session: SessionDep,
+    q: str | None = Query(default=None, max_length=100, description="name or credit code"),
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=50, ge=1, le=500),
+):
+    query = store.visible_firms(user)
+    if q:
+        query = query.where(Firm.name.contains(q) | Firm.credit_code.contains(q.upper()))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    items = session.exec(query.order_by(Firm.id).offset(offset).limit(limit)).all()
+    return Page(
+        total=total, items=[FirmPublic.model_validate(f, from_attributes=True) for f in items]
+    )
+
+
+@router.get("/firms/{firm_id}", response_model=FirmPublic)
+def read_firm(firm_id: int, user: CurrentUser, session: SessionDep):
+    return store.get_firm(session, user, firm_id)
+
+
+@router.post("/firms/{firm_id}/assessments", response_model=AssessmentPublic, status_code=201)
+def reassess(firm_id: int, body: Reassess, user: CurrentUser, session: SessionDep):
+    """Assess again, with new inputs or the stored profile."""
+    firm = store.get_firm(session, user, firm_id)
+    data = body.firm.model_dump(exclude_none=True, mode="json") if body.firm else dict(firm.profile)
+    return store.assess_and_store(session, user, data, firm=firm, as_of=body.as_of, mode=body.mode)
+
+
+@router.get("/firms/{firm_id}/assessments", response_model=list[AssessmentSummary])
+def firm_assessments(firm_id: int, user: CurrentUser, session: SessionDep):
+    store.get_firm(session, user, firm_id)
+    rows = session.exec(
+        select(Assessment).where(Assessment.firm_id == firm_id).order_by(Assessment.id.desc())
+    ).all()
+    return rows
+
+
+@router.get("/assessments/{assessment_id}", response_model=AssessmentPublic)
+def read_assessment(assessment_id: int, user: CurrentUser, session: SessionDep):
+    return store.get_assessment(session, user, assessment_id)

@@ -1,0 +1,52 @@
+"""The FastAPI application: JSON API under /api/v1, pages, static files, security headers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from service import errors
+from service.api import router as api_router
+from service.config import Settings, get_settings
+from service.pages import router as pages_router
+from service.security import DOCS_CSP, SECURITY_HEADERS
+
+STATIC = __import__("pathlib").Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="tiering 科技企业梯度培育评估",
+        version="0.2.0",
+        description="Where a firm stands on China's technology-enterprise ladders, why, and what "
+        "it lacks. Errors are JSON with a code and messages in Chinese and English.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="tiering_session",
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for key, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(key, value)
+        if request.url.path == "/docs":
+            response.headers["Content-Security-Policy"] = DOCS_CSP
+        return response
+
+    errors.install(app)
+    app.include_router(api_router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

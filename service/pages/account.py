@@ -1,0 +1,75 @@
+"""Home, sign-in and sign-out, API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import select
+
+from service.deps import CsrfChecked, SessionDep
+from service.models import ApiToken, User
+from service.pages.common import PageUser, login_redirect, safe_next
+from service.pages.render import render
+from service.security import new_api_token, verify_password
+
+router = APIRouter()
+
+
+@router.get("/")
+def home(request: Request, user: PageUser):
+    return render(request, "home.html", {})
+
+
+@router.get("/login")
+def login_page(request: Request, user: PageUser, next: str = "/"):
+    return render(request, "login.html", {"next": safe_next(next), "error": None})
+
+
+@router.post("/login", dependencies=[CsrfChecked])
+def login(
+    request: Request,
+    session: SessionDep,
+    username: str = Form(max_length=64),
+    password: str = Form(max_length=256),
+    next: str = Form(default="/", max_length=500),
+):
+    request.state.user = None
+    user = session.exec(select(User).where(User.username == username.strip())).first()
+    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        return render(
+            request, "login.html", {"next": safe_next(next), "error": "用户名或密码不正确"}, 400
+        )
+    request.session.clear()  # a new session on sign-in (no fixation)
+    request.session["uid"] = user.id
+    default = "/dashboard" if user.role in ("bureau", "admin") else "/firms"
+    return RedirectResponse(safe_next(next) if next != "/" else default, status_code=303)
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(request: Request):
+    request.session.clear()
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/account")
+def account(request: Request, user: PageUser, session: SessionDep):
+    if user is None:
+        return login_redirect(request)
+    tokens = session.exec(select(ApiToken).where(ApiToken.user_id == user.id)).all()
+    return render(request, "account.html", {"tokens": tokens, "new_token": None})
+
+
+@router.post("/account/tokens", dependencies=[CsrfChecked])
+def create_token(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    name: str = Form(default="", max_length=64),
+):
+    if user is None:
+        return login_redirect(request)
+    token, digest = new_api_token()
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=digest))
+    session.commit()
+    tokens = session.exec(select(ApiToken).where(ApiToken.user_id == user.id)).all()
+    return render(request, "account.html", {"tokens": tokens, "new_token": token})

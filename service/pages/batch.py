@@ -1,0 +1,91 @@
+"""Batch upload page: the template, the upload, a progress page (refreshes itself without
+JavaScript while the job runs), and the result download."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlmodel import select
+
+from batch.template import write_template
+from service import jobs
+from service.deps import CsrfChecked, SessionDep, SettingsDep
+from service.errors import ApiError
+from service.models import BatchJob
+from service.pages.common import PageUser, login_redirect
+from service.pages.render import render
+from service.pool import attachment
+
+router = APIRouter()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/template.xlsx")
+def template():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "template.xlsx"
+        write_template(path)
+        data = path.read_bytes()
+    return Response(
+        data,
+        media_type=XLSX,
+        headers=attachment("企业数据模板.xlsx"),
+    )
+
+
+@router.get("/batch")
+def batch_page(request: Request, user: PageUser, session: SessionDep):
+    if user is None:
+        return login_redirect(request)
+    rows = session.exec(
+        select(BatchJob)
+        .where(BatchJob.owner_id == user.id)
+        .order_by(BatchJob.created_at.desc())
+        .limit(50)
+    ).all()
+    return render(request, "batch.html", {"jobs": rows, "error": None})
+
+
+@router.post("/batch", dependencies=[CsrfChecked])
+async def batch_upload(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: UploadFile = File(),
+    all_gaps: bool = Form(default=False),
+):
+    if user is None:
+        return login_redirect(request)
+    try:
+        job = await jobs.create_job(
+            session, user, file, settings, {"mode": "new", "all_gaps": all_gaps}
+        )
+    except ApiError as exc:
+        rows = session.exec(select(BatchJob).where(BatchJob.owner_id == user.id)).all()
+        return render(request, "batch.html", {"jobs": rows, "error": exc.zh}, exc.status)
+    return RedirectResponse(f"/batch/{job.id}", status_code=303)
+
+
+@router.get("/batch/{job_id}")
+def job_page(job_id: str, request: Request, user: PageUser, session: SessionDep):
+    if user is None:
+        return login_redirect(request)
+    job = jobs.get_job(session, user, job_id)
+    return render(request, "batch_job.html", {"job": job})
+
+
+@router.get("/batch/{job_id}/result.xlsx")
+def job_result(
+    job_id: str, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+):
+    if user is None:
+        return login_redirect(request)
+    job = jobs.get_job(session, user, job_id)
+    path = jobs.result_path(settings, job.id)
+    if job.status != "done" or not path.exists():
+        raise ApiError(409, "not_ready", "结果尚未生成", "the result is not ready yet")
+    return FileResponse(path, media_type=XLSX, filename=f"评价结果_{job.id[:8]}.xlsx")

@@ -1,0 +1,105 @@
+"""The bureau dashboard: funnel, near-threshold list, filters, search, export, targets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from scoring import LADDERS
+from service import pool as pools
+from service import store
+from service.api.pool import XLSX, filters
+from service.deps import CsrfChecked, SessionDep
+from service.errors import ApiError
+from service.models import Target
+from service.pages.common import PageUser, login_redirect
+from service.pages.render import render
+
+router = APIRouter()
+PAGE_ROWS = 200
+
+
+def _bureau(request: Request, user):
+    if user is None:
+        return login_redirect(request)
+    if user.role not in ("bureau", "admin"):
+        raise ApiError(403, "forbidden", "仅限科技管理部门账号", "bureau accounts only")
+    return None
+
+
+@router.get("/dashboard")
+def dashboard(
+    request: Request, user: PageUser, session: SessionDep, f: pools.Filters = Depends(filters)
+):
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    everything = store.pool_frame(session, user)
+    view = pools.apply(everything, f)
+    f = f.clean()
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "filters": f,
+            "total": len(everything),
+            "shown": len(view),
+            "funnel": pools.funnel(view),
+            "near": pools.near_list(view, f.ladder)[:PAGE_ROWS],
+            "firms": view.head(PAGE_ROWS).to_dict("records"),
+            "targets": store.target_progress(session, user, everything),
+            "query": request.url.query,
+        },
+    )
+
+
+@router.get("/dashboard/export.xlsx")
+def export(
+    request: Request, user: PageUser, session: SessionDep, f: pools.Filters = Depends(filters)
+):
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    view = pools.apply(store.pool_frame(session, user), f)
+    return Response(
+        pools.export_xlsx(view),
+        media_type=XLSX,
+        headers=pools.attachment("企业名单.xlsx"),
+    )
+
+
+@router.post("/dashboard/targets", dependencies=[CsrfChecked])
+def add_target(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    ladder: str = Form(max_length=16),
+    year: int = Form(ge=2000, le=2100),
+    increase: int = Form(ge=1, le=1_000_000),
+    note: str = Form(default="", max_length=200),
+):
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    if ladder not in LADDERS:
+        raise ApiError(422, "unknown_ladder", "梯度无效", "unknown ladder")
+    baseline = store.ladder_count(store.pool_frame(session, user), ladder)
+    session.add(
+        Target(
+            owner_id=user.id,
+            ladder=ladder,
+            year=year,
+            increase=increase,
+            baseline=baseline,
+            note=note,
+        )
+    )
+    session.commit()
+    return RedirectResponse("/dashboard", status_code=303)
+
+
+@router.get("/dashboard/firms/{firm_id}")
+def firm_detail(firm_id: int, request: Request, user: PageUser, session: SessionDep):
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    firm = store.get_firm(session, user, firm_id)
+    if firm.latest_assessment_id is None:
+        raise ApiError(404, "not_found", "该企业尚无评价", "no assessment yet")
+    return RedirectResponse(f"/assessments/{firm.latest_assessment_id}", status_code=303)

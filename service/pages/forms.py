@@ -1,0 +1,211 @@
+"""The self-assessment form: five steps, money in 万元, percentages in %, blanks are unknown.
+
+Cells are parsed by ``scoring.fields.canonicalize`` (the batch's parser), so the form and the
+spreadsheet accept the same things (``1,234.5``, full-width digits, 是/否) and say the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from scoring.fields import ENUMS, FIELDS, canonicalize
+from scoring.formatting import ENUM_ZH
+
+STEPS: list[tuple[str, list[str]]] = [
+    (
+        "基本情况",
+        [
+            "name",
+            "credit_code",
+            "region_code",
+            "industry_code",
+            "registered_on",
+            "fiscal_year",
+            "in_high_tech_zone",
+            "high_tech_field",
+            "key_field",
+            "strategic_emerging",
+            "niche_years",
+            "niche_market_share",
+            "restricted_industry",
+        ],
+    ),
+    ("人员", ["employees", "tech_staff", "rd_staff"]),
+    (
+        "近三年财务",
+        [
+            "revenue_y0",
+            "revenue_y1",
+            "revenue_y2",
+            "revenue_y3",
+            "main_revenue_y0",
+            "main_revenue_y1",
+            "main_revenue_y2",
+            "high_tech_income_y0",
+            "total_income_y0",
+            "total_assets_y0",
+            "total_assets_y1",
+            "total_liabilities_y0",
+            "total_liabilities_y1",
+            "net_assets_y0",
+            "net_assets_y1",
+            "net_assets_y2",
+            "net_profit_y0",
+            "net_profit_y1",
+            "net_profit_y2",
+            "cost_expense_total_y0",
+            "rd_expense_y0",
+            "rd_expense_y1",
+            "rd_expense_y2",
+            "rd_expense_domestic_3y",
+            "equity_financing_y0",
+            "equity_financing_y1",
+            "equity_financing_y2",
+        ],
+    ),
+    (
+        "知识产权与成果",
+        [
+            "ip_class1",
+            "ip_class2",
+            "ip_class1_main_product",
+            "ip_class1_high_value",
+            "ip_acquisition",
+            "standards_led",
+            "tech_conversions_3y",
+            "national_award_5y",
+            "national_award_3y",
+            "provincial_award_3y",
+            "maker_china_rank",
+            "hte_advancement",
+            "hte_core_support",
+            "srdi_local_points",
+            "srdi_dev_score",
+        ],
+    ),
+    (
+        "管理与资质",
+        [
+            "rd_institution_level",
+            "quality_certified",
+            "own_brand",
+            "digital_level",
+            "rd_mgmt_system",
+            "rd_mgmt_institution",
+            "rd_mgmt_incentive",
+            "rd_mgmt_talent",
+            "is_high_tech",
+            "high_tech_certified_on",
+            "is_tech_sme",
+            "is_innovative_sme",
+            "is_srdi_sme",
+            "major_incident_1y",
+            "on_dishonesty_list",
+        ],
+    ),
+]
+UNKNOWN = "不清楚"
+
+
+def unit_label(name: str) -> str:
+    spec = FIELDS[name]
+    if spec.type == "money":
+        return "万元"
+    if spec.unit == "ratio":
+        return "%"
+    return {"persons": "人", "items": "项", "years": "年", "points": "分"}.get(spec.unit, "")
+
+
+def scale(name: str) -> float:
+    spec = FIELDS[name]
+    return 1e4 if spec.type == "money" else 0.01 if spec.unit == "ratio" else 1.0
+
+
+def widget(name: str) -> dict[str, Any]:
+    spec = FIELDS[name]
+    if spec.type == "bool":
+        return {"kind": "select", "options": [("", UNKNOWN), ("是", "是"), ("否", "否")]}
+    if name in ENUMS:
+        return {
+            "kind": "select",
+            "options": [("", UNKNOWN)] + [(ENUM_ZH[k], ENUM_ZH[k]) for k in ENUMS[name]],
+        }
+    if spec.type == "date":
+        return {"kind": "date"}
+    if spec.type in ("money", "integer", "number"):
+        return {"kind": "number"}
+    return {"kind": "text"}
+
+
+def form_spec() -> list[dict[str, Any]]:
+    return [
+        {
+            "title": title,
+            "fields": [
+                {
+                    "name": n,
+                    "label": FIELDS[n].label_zh,
+                    "unit": unit_label(n),
+                    "help": FIELDS[n].definition,
+                    **widget(n),
+                }
+                for n in names
+            ],
+        }
+        for title, names in STEPS
+    ]
+
+
+def parse(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Form values → firm input (yuan, ratios) and messages per field for what cannot be read."""
+    raw = {n: str(form.get(n, "")).strip() for n in FIELDS}
+    raw = {n: v for n, v in raw.items() if v and v != UNKNOWN}
+    errors: dict[str, str] = {}
+    if not raw.get("name"):
+        errors["name"] = "请填写企业名称"
+    frame = canonicalize(
+        pd.DataFrame([raw], columns=list(raw)) if raw else pd.DataFrame([{}]),
+        {n: scale(n) for n in raw if scale(n) != 1.0},
+    )
+    for e in frame.errors:
+        if e.severity == "error":
+            errors.setdefault(e.field, e.zh)
+    data: dict[str, Any] = {}
+    for n, v in raw.items():
+        if n in errors:
+            continue
+        if scale(n) != 1.0:
+            data[n] = float(frame.num(n)[0])
+        else:
+            data[n] = v
+    return data, errors
+
+
+def form_values(data: dict[str, Any]) -> dict[str, str]:
+    """A stored firm input shown again in the form's units."""
+    out = {}
+    for n, v in data.items():
+        if n not in FIELDS or v is None:
+            continue
+        s = scale(n)
+        if s != 1.0:
+            try:
+                out[n] = f"{float(v) / s:g}"
+            except (TypeError, ValueError):
+                out[n] = str(v)
+        elif FIELDS[n].type == "bool":
+            out[n] = {
+                "1": "是",
+                "0": "否",
+                "True": "是",
+                "False": "否",
+                "1.0": "是",
+                "0.0": "否",
+            }.get(str(v), str(v))
+        elif n in ENUMS:
+            out[n] = ENUM_ZH.get(str(v), str(v))
+        else:
+            out[n] = str(v)
+    return out

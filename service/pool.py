@@ -1,0 +1,144 @@
+"""A bureau's candidate pool: counts per ladder and status, the near-threshold list, filters,
+and spreadsheet export. The pool is read from each firm's latest assessment."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pandas as pd
+
+from batch.writers import STATUS_ZH, neutralize
+from scoring import LADDERS
+from scoring.engine import PATH
+from scoring.rulesets import LADDER_NAMES
+
+STATUSES = ("eligible", "ineligible", "undetermined")
+
+
+@dataclass
+class Filters:
+    ladder: str | None = None
+    status: str | None = None
+    industry: str | None = None
+    region: str | None = None
+    missing: bool = False  # only firms with a ladder undetermined for missing data
+    near: bool = False  # only firms near some ladder (or the chosen one)
+    q: str | None = None  # name or credit code
+
+    def clean(self) -> Filters:
+        return Filters(
+            ladder=self.ladder if self.ladder in LADDERS else None,
+            status=self.status if self.status in STATUSES else None,
+            industry=(self.industry or "").strip()[:8] or None,
+            region=(self.region or "").strip()[:12] or None,
+            missing=bool(self.missing),
+            near=bool(self.near),
+            q=(self.q or "").strip()[:100] or None,
+        )
+
+
+def apply(pool: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    f = f.clean()
+    keep = pd.Series(True, index=pool.index)
+    ladders = [f.ladder] if f.ladder else list(LADDERS)
+    if f.status:
+        keep &= pool[[f"{k}_status" for k in ladders]].eq(f.status).any(axis=1)
+    if f.missing:
+        keep &= pool[[f"{k}_status" for k in ladders]].eq("undetermined").any(axis=1)
+    if f.near:
+        keep &= pool["near"].map(lambda items: any(i["ladder"] in ladders for i in items or []))
+    if f.industry:
+        keep &= pool["industry_code"].astype(str).str.startswith(f.industry)
+    if f.region:
+        keep &= pool["region_code"].astype(str).str.startswith(f.region)
+    if f.q:
+        keep &= pool["name"].astype(str).str.contains(f.q, regex=False) | pool[
+            "credit_code"
+        ].astype(str).str.contains(f.q.upper(), regex=False)
+    return pool[keep]
+
+
+def funnel(pool: pd.DataFrame) -> list[dict]:
+    """Per ladder on the usual path: firms per status."""
+    out = []
+    for ladder in PATH:
+        col = pool[f"{ladder}_status"] if len(pool) else pd.Series(dtype=str)
+        counts = {s: int((col == s).sum()) for s in STATUSES}
+        out.append({"ladder": ladder, "name_zh": LADDER_NAMES[ladder][0], **counts})
+    return out
+
+
+def near_list(pool: pd.DataFrame, ladder: str | None = None) -> list[dict]:
+    """Firms near a ladder, by ladder on the path and the closest first."""
+    rows = []
+    for firm in pool.itertuples():
+        for item in firm.near or []:
+            if ladder and item["ladder"] != ladder:
+                continue
+            rows.append(
+                {
+                    "firm_id": firm.id,
+                    "name": firm.name,
+                    "credit_code": firm.credit_code,
+                    "ladder": item["ladder"],
+                    "ladder_zh": LADDER_NAMES[item["ladder"]][0],
+                    "rule_id": item["rule_id"],
+                    "shortfall": item["shortfall"],
+                    "zh": item["zh"],
+                }
+            )
+    rows.sort(key=lambda r: (PATH.index(r["ladder"]), r["shortfall"]))
+    return rows
+
+
+def export_xlsx(pool: pd.DataFrame) -> bytes:
+    """The filtered pool as a workbook: Chinese headers, no live formulas."""
+    from rustpy_xlsxwriter import FastExcel, Format
+
+    columns = {
+        "name": "企业名称",
+        "credit_code": "统一社会信用代码",
+        "region_code": "行政区划代码",
+        "industry_code": "行业代码",
+    }
+    out = (
+        pd.DataFrame({zh: pool[c].astype(str) for c, zh in columns.items()})
+        if len(pool)
+        else pd.DataFrame(columns=list(columns.values()))
+    )
+    for ladder in LADDERS:
+        name = LADDER_NAMES[ladder][0]
+        out[f"{name}·结果"] = (
+            pool[f"{ladder}_status"].map(STATUS_ZH).fillna("") if len(pool) else []
+        )
+        score = pool.get(f"{ladder}_score")
+        out[f"{name}·得分"] = score.astype(float) if score is not None and len(pool) else []
+    if len(pool):
+        out["临近门槛"] = pool["near"].map(
+            lambda items: "；".join(
+                f"{LADDER_NAMES[i['ladder']][0]}：{i['zh']}" for i in items or []
+            )
+        )
+        nxt = pool.get("next_rung", pd.Series("", index=pool.index)).fillna("")
+        out["建议下一目标"] = nxt.map(lambda k: LADDER_NAMES[k][0] if k in LADDER_NAMES else "")
+    buf = io.BytesIO()
+    header = Format().set_bold().set_background_color("#DDEBF7")
+    data = neutralize(out)
+    FastExcel(buf).freeze(row=1, col=1).sheet(
+        "企业名单",
+        data.astype(object).where(data.notna(), None)
+        if len(data)
+        else [{"说明": "没有符合筛选条件的企业"}],
+        autofilter=True,
+        header_format=header,
+        column_width=16,
+    ).save()
+    return buf.getvalue()
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """A download header for a Chinese file name (RFC 5987)."""
+    from urllib.parse import quote
+
+    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}

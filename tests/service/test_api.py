@@ -1,0 +1,224 @@
+"""The JSON API through the ASGI app, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+from python_calamine import CalamineWorkbook
+
+import scoring
+from batch import run
+from scoring.models import Firm
+from service.jobs import Worker
+from tests.conftest import ROOT
+from tests.service.conftest import login
+
+FIRM = json.loads((ROOT / "data" / "example_firm.json").read_text(encoding="utf-8"))
+
+
+def test_assess_is_stateless_and_matches_the_library(client):
+    response = client.post("/api/v1/assess", json=FIRM)
+    assert response.status_code == 200
+    body = response.json()
+    direct = scoring.assess(Firm.model_validate(FIRM)).model_dump(mode="json")  # as typed
+    assert body["ladders"]["high_tech"]["status"] == direct["ladders"]["high_tech"]["status"]
+    assert body["criteria_version"] == direct["criteria_version"]
+    assert body["input_hash"] == direct["input_hash"]
+    assert body["ladders"]["high_tech"]["trace"][0]["source"]
+
+
+@pytest.mark.parametrize(
+    "payload, code",
+    [
+        ({"employees": 10}, "invalid_request"),  # no name
+        ({"name": "甲", "no_such_field": 1}, "invalid_request"),
+        ({"name": "甲", "employees": "many"}, "invalid_request"),
+    ],
+)
+def test_bad_firm_input_is_a_422_with_chinese_and_english(client, payload, code):
+    response = client.post("/api/v1/assess", json=payload)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == code and error["message_zh"] and error["message_en"]
+
+
+def test_broken_json_is_a_4xx_not_a_500(client):
+    response = client.post(
+        "/api/v1/assess", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500
+
+
+def test_what_if_reports_what_moved(client):
+    body = {"firm": FIRM, "changes": {"tech_staff": 0}}
+    response = client.post("/api/v1/what-if", json=body)
+    assert response.status_code == 200
+    result = response.json()
+    assert result["before"]["name"] == FIRM["name"]
+    moved = {c["ladder"] for c in result["changes"]}
+    assert moved, "removing every tech staff member changes some ladder"
+    bad = client.post("/api/v1/what-if", json={"firm": FIRM, "overrides": {"nope.x": 1}})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_override"
+
+
+def test_criteria_lists_rule_sets_with_sources(client):
+    everything = client.get("/api/v1/criteria").json()
+    assert {r["ladder"] for r in everything} == set(scoring.LADDERS)
+    high_tech = client.get("/api/v1/criteria/high_tech").json()
+    rule = next(r for rs in high_tech for r in rs["rules"] if r["id"] == "rd_ratio")
+    assert "第十一条" in rule["citation"]
+    assert client.get("/api/v1/criteria/unicorn").status_code == 404
+
+
+def test_stored_assessment_keeps_snapshot_hash_and_versions_and_reproduces(client, accounts):
+    csrf = login(client, "firm_a")
+    headers = {"X-CSRF-Token": csrf}
+    created = client.post("/api/v1/firms", json={"firm": FIRM}, headers=headers)
+    assert created.status_code == 201, created.text
+    stored = created.json()
+    assert stored["input_hash"] == scoring.assess(Firm.model_validate(FIRM)).input_hash
+    assert stored["criteria_versions"]
+    again = scoring.assess(stored["input_snapshot"]).model_dump(mode="json")
+    assert again["ladders"] == stored["result"]["ladders"]  # reproduced exactly
+    firm_id = stored["firm_id"]
+    assert client.get(f"/api/v1/firms/{firm_id}").json()["latest_assessment_id"] == stored["id"]
+    changed = dict(FIRM, employees=FIRM["employees"] + 50)
+    second = client.post(
+        f"/api/v1/firms/{firm_id}/assessments", json={"firm": changed}, headers=headers
+    ).json()
+    history = client.get(f"/api/v1/firms/{firm_id}/assessments").json()
+    assert [h["id"] for h in history] == [second["id"], stored["id"]]
+    assert second["input_hash"] != stored["input_hash"]
+    listed = client.get("/api/v1/firms", params={"q": FIRM["name"][:4]}).json()
+    assert listed["total"] == 1
+
+
+def test_cookie_requests_need_the_csrf_header(client, accounts):
+    login(client, "firm_a")
+    response = client.post("/api/v1/firms", json={"firm": FIRM})
+    assert response.status_code == 403 and response.json()["error"]["code"] == "csrf"
+
+
+def test_api_token_authenticates_without_cookies(app, client, accounts):
+    from fastapi.testclient import TestClient
+
+    csrf = login(client, "firm_a")
+    created = client.post("/api/v1/tokens", json={"name": "ci"}, headers={"X-CSRF-Token": csrf})
+    token = created.json()["token"]
+    bare = TestClient(app)
+    me = bare.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["username"] == "firm_a"
+    assert bare.get("/api/v1/me", headers={"Authorization": "Bearer tier_wrong"}).status_code == 401
+    stored = bare.post(
+        "/api/v1/firms", json={"firm": FIRM}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert stored.status_code == 201  # tokens need no CSRF header
+
+
+def _csv(rows: int) -> bytes:
+    samples = pd.read_csv(ROOT / "data" / "sample_firms.csv", dtype=str, keep_default_na=False)
+    frame = pd.concat([samples] * (rows // len(samples) + 1)).head(rows)
+    return frame.to_csv(index=False).encode("gbk", errors="replace")
+
+
+def test_batch_upload_worker_and_stored_result(client, accounts, settings):
+    csrf = login(client, "bureau")
+    data = _csv(34)
+    response = client.post(
+        "/api/v1/batches",
+        files={"file": ("../../etc/名单.csv", io.BytesIO(data), "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["status"] == "queued" and job["original_name"] == "../../etc/名单.csv"
+    assert not client.get(f"/api/v1/batches/{job['id']}/result.xlsx").is_success
+    Worker(settings, name="test-worker").run(once=True)
+    done = client.get(f"/api/v1/batches/{job['id']}").json()
+    assert done["status"] == "done", done
+    assert done["rows_done"] == done["total_rows"] == 34 and done["chunks_done"] == 4
+    result = client.get(done["result_url"])
+    assert result.status_code == 200
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.data_dir / "result.xlsx"
+    path.write_bytes(result.content)
+    book = CalamineWorkbook.from_path(str(path))
+    assert book.get_sheet_by_name("评价结果").height - 1 == 34
+    # chunked by the worker (4 chunks of 10) = the command line's one pass, sheet by sheet
+    source = settings.data_dir / "名单.csv"
+    source.write_bytes(data)
+    run(source, settings.data_dir / "cli.xlsx")
+    cli = CalamineWorkbook.from_path(str(settings.data_dir / "cli.xlsx"))
+    for sheet in ("评价结果", "未评价行", "差距明细", "临近门槛"):
+        assert book.get_sheet_by_name(sheet).to_python() == cli.get_sheet_by_name(sheet).to_python()
+    # the stored file is served again, not recomputed
+    assert client.get(done["result_url"]).content == result.content
+
+
+def test_unreadable_upload_fails_the_job_with_a_reason(client, accounts, settings):
+    csrf = login(client, "firm_a")
+    bad = b"PK\x03\x04 this is not a real workbook"
+    job = client.post(
+        "/api/v1/batches",
+        files={"file": ("x.xlsx", io.BytesIO(bad), "application/octet-stream")},
+        headers={"X-CSRF-Token": csrf},
+    ).json()
+    Worker(settings).run(once=True)
+    failed = client.get(f"/api/v1/batches/{job['id']}").json()
+    assert failed["status"] == "failed" and "损坏" in failed["error_zh"]
+
+
+def test_upload_size_limit_is_enforced_while_streaming(app, settings, accounts):
+    from fastapi.testclient import TestClient
+
+    settings.upload_max_bytes = 1000
+    c = TestClient(app)
+    csrf = login(c, "firm_a")
+    response = c.post(
+        "/api/v1/batches",
+        files={"file": ("big.csv", io.BytesIO(b"a" * 5000), "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 413
+    assert not list((settings.data_dir / "uploads").glob("*"))  # nothing left behind
+
+
+def test_pool_funnel_near_list_targets_and_export(client, accounts, settings):
+    from service.demo import load_demo
+
+    load_demo(settings.database_url)  # the sample firms, in the demo bureau's pool
+    from sqlmodel import Session, select
+
+    from service.db import engine_for
+    from service.models import Firm, User
+
+    with Session(engine_for(settings.database_url)) as s:  # give the test bureau two of them
+        demo = s.exec(select(User).where(User.username == "bureau")).first()
+        firms = s.exec(select(Firm).where(Firm.owner_id == demo.id)).all()
+        assert len(firms) == 33
+    csrf = login(client, "admin")
+    overview = client.get("/api/v1/pool").json()
+    assert overview["firms"] == 33
+    high_tech = next(r for r in overview["funnel"] if r["ladder"] == "high_tech")
+    assert high_tech["eligible"] + high_tech["ineligible"] + high_tech["undetermined"] == 33
+    assert any(n["rule_id"] == "rd_ratio" for n in overview["near"])
+    filtered = client.get("/api/v1/pool", params={"ladder": "high_tech", "status": "eligible"})
+    assert filtered.json()["firms"] == high_tech["eligible"]
+    target = client.post(
+        "/api/v1/targets",
+        json={"ladder": "high_tech", "year": 2027, "increase": 10},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert target.status_code == 201 and target.json()["baseline"] == high_tech["eligible"]
+    progress = client.get("/api/v1/pool").json()["targets"][0]
+    assert progress["gained"] == 0 and progress["share"] == 0
+    export = client.get("/api/v1/pool/export.xlsx", params={"near": "true"})
+    path = settings.data_dir.parent / "pool.xlsx"
+    path.write_bytes(export.content)
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("企业名单").to_python()
+    assert sheet[0][0] == "企业名称" and len(sheet) - 1 == len(
+        {n["firm_id"] for n in overview["near"]}
+    )
