@@ -18,6 +18,9 @@ from service.deps import csrf_token
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 TEMPLATES.env.autoescape = True  # every page, whatever the file name
+TEMPLATES.env.filters["field_labels"] = lambda names: "、".join(
+    FIELDS[n].label_zh if n in FIELDS else str(n) for n in names or []
+)
 
 STATUS_CLASS = {"eligible": "ok", "ineligible": "no", "undetermined": "unknown"}
 ROUTE_ZH = {"direct": "直通条件", "score": "评分达标", "gate": "基本条件"}
@@ -27,12 +30,11 @@ OUTCOME_ZH = {"pass": "满足", "fail": "不满足", "unknown": "待补充", "sc
 def radar(trace: list[dict[str, Any]], size: int = 260) -> dict[str, Any] | None:
     """Polygon points for the scored indicators of one ladder: each axis is points ÷ maximum."""
     axes = [
-        t
+        {**t, "points": t["points"] if t.get("points") is not None else t.get("points_min")}
         for t in trace
-        if t.get("kind") == "indicator"
-        and t.get("points_available")
-        and t.get("points") is not None
+        if t.get("kind") == "indicator" and t.get("points_available")
     ]
+    axes = [t for t in axes if t["points"] is not None]  # unknown points count as their minimum
     if len(axes) < 3:
         return None
     c, r = size / 2, size / 2 - 40

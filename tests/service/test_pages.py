@@ -1,0 +1,199 @@
+"""The pages through the ASGI app: the form, the result, what-if, dashboard, batch upload."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from python_calamine import CalamineWorkbook
+
+from scoring.fields import FIELDS
+from service.demo import load_demo
+from service.jobs import Worker
+from service.pages.forms import STEPS
+from tests.conftest import ROOT
+from tests.service.conftest import csrf_of, login
+
+FORM = {
+    "name": "杭州示例光电科技有限公司",
+    "credit_code": "",
+    "region_code": "330106",
+    "registered_on": "2016-05-01",
+    "fiscal_year": "2025",
+    "high_tech_field": "电子信息",
+    "employees": "120",
+    "tech_staff": "30",
+    "rd_staff": "20",
+    "revenue_y0": "5,000",  # 万元, with a thousands separator
+    "revenue_y1": "4400",
+    "revenue_y2": "3900",
+    "rd_expense_y0": "250",
+    "rd_expense_y1": "200",
+    "rd_expense_y2": "215",
+    "rd_expense_domestic_3y": "665",
+    "high_tech_income_y0": "４０００",  # full-width digits
+    "total_income_y0": "5000",
+    "ip_class1": "2",
+    "ip_class2": "6",
+    "major_incident_1y": "否",
+    "on_dishonesty_list": "否",
+}
+
+
+def _post_form(client, data, path="/assess"):
+    token = csrf_of(client.get("/assess").text)
+    return client.post(path, data={**data, "csrf_token": token}, follow_redirects=False)
+
+
+def test_form_steps_cover_every_input_field_once():
+    listed = [n for _, names in STEPS for n in names]
+    assert sorted(listed) == sorted(FIELDS) and len(listed) == len(set(listed))
+
+
+def test_anonymous_self_assessment_shows_every_ladder_in_chinese(client):
+    response = _post_form(client, FORM)
+    assert response.status_code == 200
+    html = response.text
+    assert FORM["name"] in html
+    for title in (
+        "科技型中小企业",
+        "高新技术企业",
+        "专精特新中小企业",
+        "瞪羚企业",
+        "晋级路径",
+        "还差",
+    ):
+        assert title in html
+    assert "第十一条" in html  # rule sources are shown
+    assert "<svg" in html and "radar" in html
+
+
+def test_bad_cells_come_back_with_messages_and_the_values_kept(client):
+    response = _post_form(client, {**FORM, "employees": "很多", "registered_on": "去年"})
+    assert response.status_code == 422
+    html = response.text
+    assert "不是有效数字" in html and "不是有效日期" in html
+    assert 'value="很多"' in html and f'value="{FORM["name"]}"' in html
+
+
+def test_blank_means_unknown_and_is_said_so(client):
+    response = _post_form(client, {"name": "只填名称的公司"})
+    assert response.status_code == 200
+    assert "待定（缺数据）" in response.text and "待补充" in response.text
+
+
+def test_user_text_is_escaped(client):
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    html = _post_form(client, {**FORM, "name": hostile}).text
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_signed_in_firm_stores_the_assessment_and_runs_what_if(client, accounts):
+    login(client, "firm_a")
+    response = _post_form(client, FORM)
+    assert response.status_code == 303
+    page = client.get(response.headers["location"])
+    assert page.status_code == 200 and "评价编号" in page.text
+    assert client.get("/firms").text.count(FORM["name"]) == 1
+    token = csrf_of(page.text)
+    what_if = client.post(
+        response.headers["location"] + "/what-if",
+        data={"csrf_token": token, "tech_staff": "5", "rd_expense_y0": "10"},
+    )
+    assert what_if.status_code == 200
+    block = what_if.text[what_if.text.index('id="what-if-result"') :]
+    assert "试算结果" in block and "高新技术企业" in block  # a ladder's result moved
+    again = client.get(response.headers["location"]).text
+    assert 'id="what-if-result"' not in again  # what-if is never stored
+
+
+def test_form_posts_without_csrf_are_refused(client, accounts):
+    response = client.post("/assess", data=FORM)
+    assert response.status_code == 403
+    client.get("/login")
+    bad = client.post("/login", data={"username": "firm_a", "password": "x", "csrf_token": "no"})
+    assert bad.status_code == 403
+
+
+def test_login_errors_and_no_open_redirect(client, accounts):
+    page = client.get("/login")
+    wrong = client.post(
+        "/login",
+        data={"username": "firm_a", "password": "wrong", "csrf_token": csrf_of(page.text)},
+    )
+    assert wrong.status_code == 400 and "用户名或密码不正确" in wrong.text
+    page = client.get("/login")
+    ok = client.post(
+        "/login",
+        data={
+            "username": "firm_a",
+            "password": "correct-horse-battery",
+            "csrf_token": csrf_of(page.text),
+            "next": "//evil.example/x",
+        },
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303 and ok.headers["location"] == "/"
+
+
+def test_security_headers_and_cookie_flags(client, accounts):
+    response = client.get("/login")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_dashboard_funnel_filters_search_targets_and_export(client, accounts, settings):
+    load_demo(settings.database_url)
+    login(client, "admin")
+    html = client.get("/dashboard").text
+    assert "库内企业 33 家" in html and 'id="funnel"' in html and 'id="near"' in html
+    assert "研发费用(y0)需增加1.00万元" in html  # the near-threshold firm and what it lacks
+    found = client.get("/dashboard", params={"q": "星河光电"}).text
+    assert "当前筛选 2 家" in found
+    token = csrf_of(html)
+    made = client.post(
+        "/dashboard/targets",
+        data={"csrf_token": token, "ladder": "high_tech", "year": "2027", "increase": "5"},
+        follow_redirects=False,
+    )
+    assert made.status_code == 303
+    assert "2027年 高新技术企业 新增 5 家" in client.get("/dashboard").text
+    export = client.get(
+        "/dashboard/export.xlsx", params={"ladder": "high_tech", "status": "eligible"}
+    )
+    path = settings.data_dir.parent / "export.xlsx"
+    path.write_bytes(export.content)
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("企业名单").to_python()
+    counted = re.search(r"高新技术企业</td><td class=\"ok\">(\d+)", html)
+    assert counted and len(rows) - 1 == int(counted.group(1))
+
+
+def test_batch_page_upload_progress_and_download(client, accounts, settings):
+    login(client, "firm_a")
+    page = client.get("/batch")
+    data = (ROOT / "data" / "sample_firms.csv").read_bytes()
+    posted = client.post(
+        "/batch",
+        data={"csrf_token": csrf_of(page.text)},
+        files={"file": ("名单.csv", io.BytesIO(data), "text/csv")},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303
+    job_page = client.get(posted.headers["location"]).text
+    assert 'http-equiv="refresh"' in job_page and "排队中" in job_page
+    Worker(settings).run(once=True)
+    done = client.get(posted.headers["location"]).text
+    assert "已完成" in done and 'id="download"' in done and 'http-equiv="refresh"' not in done
+    assert "输入 34 行 = 已评价 33 行 + 未评价 1 行" in done
+    download = client.get(posted.headers["location"] + "/result.xlsx")
+    assert download.status_code == 200 and download.content[:2] == b"PK"
+
+
+def test_template_download_is_the_batch_template(client, settings):
+    response = client.get("/template.xlsx")
+    path = settings.data_dir.parent / "t.xlsx"
+    path.write_bytes(response.content)
+    assert "企业数据" in CalamineWorkbook.from_path(str(path)).sheet_names
