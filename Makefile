@@ -1,5 +1,6 @@
 # tiering — make targets a newcomer can read in a minute.
-#   make run    install into .venv and run the CLI demo on the sample firms
+#   make run    install into .venv and serve the web app with demo data on 127.0.0.1:8000
+#   make demo   the command-line demo on the sample firms
 #   make test   install into .venv and run the test suite
 #   make lint   ruff lint + format check
 #   make bench  run the benchmarks in bench/ (results go to docs/benchmarks.md by hand)
@@ -9,7 +10,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run demo worker test lint format bench clean
 
 install: $(STAMP)
 
@@ -21,8 +22,14 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 run: install
+	$(VENV)/bin/tiering serve
+
+demo: install
 	$(VENV)/bin/tiering batch data/sample_firms.csv -o out/sample_results.csv
 	$(VENV)/bin/tiering assess data/example_firm.json
+
+worker: install
+	$(VENV)/bin/tiering worker
 
 test: install
 	$(PY) -m pytest
@@ -39,4 +46,4 @@ bench: install
 	$(PY) bench/bench_scoring.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) out var .pytest_cache .ruff_cache .hypothesis

@@ -139,6 +139,37 @@ def widget(name: str) -> dict[str, Any]:
     return {"kind": "text"}
 
 
+HINTS = {
+    "name": "与营业执照一致",
+    "credit_code": "18位，末位为校验码",
+    "region_code": "6位行政区划代码（如 330106），用于匹配地方瞪羚企业规则",
+    "industry_code": "《国民经济行业分类》代码，如 C3976",
+    "fiscal_year": "最近一个完整会计年度，记为y0；y1、y2为其前一、二年",
+    "niche_market_share": "填百分数，如 12.5",
+    "rd_expense_domestic_3y": "y0、y1、y2三年合计",
+    "maker_china_rank": "1为第一名；未获奖留空",
+    "digital_level": "1–4级",
+    "hte_advancement": "高企评审专家打分口径，0–8分",
+    "hte_core_support": "高企评审专家打分口径，0–8分",
+}
+
+
+def hint(name: str) -> str:
+    """A short Chinese note on what to enter (the contract's definitions are in English)."""
+    spec = FIELDS[name]
+    if name in HINTS:
+        return HINTS[name]
+    if spec.type == "money":
+        return "单位万元，可填小数；不清楚可留空" + ("；亏损填负数" if "profit" in name else "")
+    if spec.type == "date":
+        return "年-月-日"
+    if spec.type == "bool" or name in ENUMS:
+        return "不清楚可选“不清楚”"
+    if spec.type == "integer":
+        return "整数；不清楚可留空"
+    return ""
+
+
 def form_spec() -> list[dict[str, Any]]:
     return [
         {
@@ -148,7 +179,7 @@ def form_spec() -> list[dict[str, Any]]:
                     "name": n,
                     "label": FIELDS[n].label_zh,
                     "unit": unit_label(n),
-                    "help": FIELDS[n].definition,
+                    "help": hint(n),
                     **widget(n),
                 }
                 for n in names
