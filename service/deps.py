@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlmodel import Session, select
 
 from service.config import Settings
@@ -114,3 +114,7 @@ async def check_csrf(request: Request) -> None:
 
 
 CsrfChecked = Depends(check_csrf)
+
+
+# Ids in paths: anything past a 32-bit key is "not found", not a database overflow.
+Id = Annotated[int, Path(ge=1, le=2_147_483_647, description="record id")]

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from service.deps import CurrentUser, SessionDep
+from service.deps import CurrentUser, Id, SessionDep
 from service.errors import not_found
 from service.models import ApiToken
 from service.security import new_api_token
@@ -70,7 +70,7 @@ def list_tokens(user: CurrentUser, session: SessionDep):
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, user: CurrentUser, session: SessionDep):
+def revoke_token(token_id: Id, user: CurrentUser, session: SessionDep):
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise not_found("令牌", "token")

@@ -11,7 +11,7 @@ from sqlmodel import func, select
 
 from scoring.models import Firm as FirmInput
 from service import store
-from service.deps import CurrentUser, SessionDep
+from service.deps import CurrentUser, Id, SessionDep
 from service.models import Assessment, Firm
 
 router = APIRouter(tags=["firms"])
@@ -84,7 +84,7 @@ def list_firms(
     user: CurrentUser,
     session: SessionDep,
     q: str | None = Query(default=None, max_length=100, description="name or credit code"),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
     limit: int = Query(default=50, ge=1, le=500),
 ):
     query = store.visible_firms(user)
@@ -98,12 +98,12 @@ def list_firms(
 
 
 @router.get("/firms/{firm_id}", response_model=FirmPublic)
-def read_firm(firm_id: int, user: CurrentUser, session: SessionDep):
+def read_firm(firm_id: Id, user: CurrentUser, session: SessionDep):
     return store.get_firm(session, user, firm_id)
 
 
 @router.post("/firms/{firm_id}/assessments", response_model=AssessmentPublic, status_code=201)
-def reassess(firm_id: int, body: Reassess, user: CurrentUser, session: SessionDep):
+def reassess(firm_id: Id, body: Reassess, user: CurrentUser, session: SessionDep):
     """Assess again, with new inputs or the stored profile."""
     firm = store.get_firm(session, user, firm_id)
     data = body.firm.model_dump(exclude_none=True, mode="json") if body.firm else dict(firm.profile)
@@ -111,7 +111,7 @@ def reassess(firm_id: int, body: Reassess, user: CurrentUser, session: SessionDe
 
 
 @router.get("/firms/{firm_id}/assessments", response_model=list[AssessmentSummary])
-def firm_assessments(firm_id: int, user: CurrentUser, session: SessionDep):
+def firm_assessments(firm_id: Id, user: CurrentUser, session: SessionDep):
     store.get_firm(session, user, firm_id)
     rows = session.exec(
         select(Assessment).where(Assessment.firm_id == firm_id).order_by(Assessment.id.desc())
@@ -120,5 +120,5 @@ def firm_assessments(firm_id: int, user: CurrentUser, session: SessionDep):
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentPublic)
-def read_assessment(assessment_id: int, user: CurrentUser, session: SessionDep):
+def read_assessment(assessment_id: Id, user: CurrentUser, session: SessionDep):
     return store.get_assessment(session, user, assessment_id)

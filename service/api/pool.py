@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from scoring import LADDERS
 from service import pool as pools
 from service import store
-from service.deps import BureauUser, SessionDep
+from service.deps import BureauUser, Id, SessionDep
 from service.errors import not_found
 from service.models import Target
 
@@ -75,7 +75,7 @@ def create_target(body: TargetCreate, user: BureauUser, session: SessionDep) -> 
 
 
 @router.delete("/targets/{target_id}", status_code=204)
-def delete_target(target_id: int, user: BureauUser, session: SessionDep):
+def delete_target(target_id: Id, user: BureauUser, session: SessionDep):
     target = session.get(Target, target_id)
     if target is None or target.owner_id != user.id:
         raise not_found("目标", "target")

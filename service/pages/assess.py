@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 import scoring
 from scoring.api import InputError
 from service import store
-from service.deps import CsrfChecked, SessionDep
+from service.deps import CsrfChecked, Id, SessionDep
 from service.models import Assessment, Firm
 from service.pages import forms
 from service.pages.common import PageUser, login_redirect
@@ -26,8 +26,14 @@ def _form(request, values, errors, status=200, firm_id=None):
     )
 
 
+def _id(value) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() and 0 < int(text) < 2**31 else None
+
+
 @router.get("/assess")
-def assess_form(request: Request, user: PageUser, session: SessionDep, firm: int | None = None):
+def assess_form(request: Request, user: PageUser, session: SessionDep, firm: str | None = None):
+    firm = _id(firm)
     values = {}
     if firm is not None and user is not None:
         values = forms.form_values(store.get_firm(session, user, firm).profile)
@@ -38,7 +44,7 @@ def assess_form(request: Request, user: PageUser, session: SessionDep, firm: int
 async def assess_submit(request: Request, user: PageUser, session: SessionDep):
     form = dict(await request.form())
     values = {k: str(v) for k, v in form.items() if k in scoring.fields.FIELDS}
-    firm_id = form.get("firm_id")
+    firm_id = _id(form.get("firm_id"))
     data, errors = forms.parse(form)
     if errors:
         return _form(request, values, errors, 422, firm_id)
@@ -50,7 +56,7 @@ async def assess_submit(request: Request, user: PageUser, session: SessionDep):
         return render(
             request, "result.html", _result_context(result.model_dump(mode="json"), None, data)
         )
-    firm = store.get_firm(session, user, int(firm_id)) if firm_id else None
+    firm = store.get_firm(session, user, firm_id) if firm_id else None
     row = store.assess_and_store(session, user, data, firm=firm)
     return RedirectResponse(f"/assessments/{row.id}", status_code=303)
 
@@ -83,7 +89,7 @@ WHAT_IF_FIELDS = [
 
 
 @router.get("/assessments/{assessment_id}")
-def result_page(assessment_id: int, request: Request, user: PageUser, session: SessionDep):
+def result_page(assessment_id: Id, request: Request, user: PageUser, session: SessionDep):
     if user is None:
         return login_redirect(request)
     row = store.get_assessment(session, user, assessment_id)
@@ -91,7 +97,7 @@ def result_page(assessment_id: int, request: Request, user: PageUser, session: S
 
 
 @router.post("/assessments/{assessment_id}/what-if", dependencies=[CsrfChecked])
-async def what_if(assessment_id: int, request: Request, user: PageUser, session: SessionDep):
+async def what_if(assessment_id: Id, request: Request, user: PageUser, session: SessionDep):
     if user is None:
         return login_redirect(request)
     row = store.get_assessment(session, user, assessment_id)

@@ -9,7 +9,7 @@ from scoring import LADDERS
 from service import pool as pools
 from service import store
 from service.api.pool import XLSX, filters
-from service.deps import CsrfChecked, SessionDep
+from service.deps import CsrfChecked, Id, SessionDep
 from service.errors import ApiError
 from service.models import Target
 from service.pages.common import PageUser, login_redirect
@@ -96,7 +96,7 @@ def add_target(
 
 
 @router.get("/dashboard/firms/{firm_id}")
-def firm_detail(firm_id: int, request: Request, user: PageUser, session: SessionDep):
+def firm_detail(firm_id: Id, request: Request, user: PageUser, session: SessionDep):
     if (redirect := _bureau(request, user)) is not None:
         return redirect
     firm = store.get_firm(session, user, firm_id)

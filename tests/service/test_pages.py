@@ -197,3 +197,12 @@ def test_template_download_is_the_batch_template(client, settings):
     path = settings.data_dir.parent / "t.xlsx"
     path.write_bytes(response.content)
     assert "企业数据" in CalamineWorkbook.from_path(str(path)).sheet_names
+
+
+def test_ids_out_of_range_or_not_numbers_are_not_errors(client, accounts):
+    login(client, "firm_a")
+    assert client.get("/assess", params={"firm": "99999999999999999999"}).status_code == 200
+    assert client.get("/assess", params={"firm": "abc"}).status_code == 200
+    assert client.get("/assessments/99999999999999999999").status_code == 422
+    posted = _post_form(client, {**FORM, "firm_id": "99999999999999999999"})
+    assert posted.status_code == 303  # treated as a new firm

@@ -1,0 +1,171 @@
+"""Real-browser tests: Playwright driving Debian's chromium (headless) against a live server.
+
+Screenshots of a failing step are saved to out/browser/. ``TIERING_TEST_BROWSER=none`` skips
+these on a machine without chromium; CI installs it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+
+from tests.conftest import ROOT
+
+CHROMIUM = os.environ.get("TIERING_TEST_BROWSER", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "out" / "browser"
+pytestmark = pytest.mark.skipif(CHROMIUM == "none", reason="TIERING_TEST_BROWSER=none")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`tiering serve` on a fresh SQLite database with the demo data and a worker thread."""
+    var = tmp_path_factory.mktemp("browser-var")
+    port = _free_port()
+    env = dict(
+        os.environ,
+        TIERING_ENVIRONMENT="test",
+        TIERING_SECRET_KEY="browser-test-secret-" + "y" * 32,
+        TIERING_DATABASE_URL=f"sqlite:///{var / 'tiering.db'}",
+        TIERING_DATA_DIR=str(var),
+        TIERING_WORKER_POLL_SECONDS="0.2",
+    )
+    log = open(var / "server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tiering.cli", "serve", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError as exc:
+            if proc.poll() is not None:
+                raise RuntimeError((var / "server.log").read_text()) from exc
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"chromium not found at {CHROMIUM} (apt install chromium, or TIERING_TEST_BROWSER=none)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(locale="zh-CN", accept_downloads=True)
+    pg = context.new_page()
+    yield pg
+    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def _login(page, url, user, password):
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_firm_fills_the_form_step_by_step_and_tries_a_what_if(server, page):
+    _login(page, server, "firm", "firm-demo-2026")
+    page.goto(f"{server}/assess")
+    assert page.is_visible("#f-name") and not page.is_visible("#f-employees")  # one step shown
+    page.fill("#f-name", "杭州浙示例智能科技有限公司")
+    page.fill("#f-region_code", "330106")
+    page.fill("#f-registered_on", "2016-05-01")
+    page.fill("#f-fiscal_year", "2025")
+    page.select_option("#f-high_tech_field", "电子信息")
+    page.click("#next")
+    page.fill("#f-employees", "１２０")  # full-width digits, as typed with a Chinese IME
+    page.fill("#f-tech_staff", "30")
+    page.click("#next")
+    for field, value in {
+        "revenue_y0": "5,000",
+        "revenue_y1": "4400",
+        "revenue_y2": "3900",
+        "rd_expense_y0": "250",
+        "rd_expense_y1": "200",
+        "rd_expense_y2": "215",
+        "rd_expense_domestic_3y": "665",
+        "high_tech_income_y0": "4000",
+        "total_income_y0": "5000",
+    }.items():
+        page.fill(f"#f-{field}", value)
+    page.click("#next")
+    page.fill("#f-ip_class1", "2")
+    page.click("#next")
+    page.select_option("#f-major_incident_1y", "否")
+    page.click("#submit")
+    page.wait_for_url("**/assessments/*")
+    assert "杭州浙示例智能科技有限公司" in page.inner_text("h1")
+    card = page.inner_text("#ladder-high_tech")
+    assert "高新技术企业" in card and ("符合" in card or "不符合" in card or "待定" in card)
+    assert page.locator("svg.bar").count() > 0
+    page.fill("input[name=tech_staff]", "2")
+    page.click("button:has-text('重新试算')")
+    result = page.inner_text("#what-if-result")
+    assert "试算结果" in result and "高新技术企业" in result
+
+
+def test_bureau_uploads_watches_progress_filters_and_exports(server, page, tmp_path):
+    _login(page, server, "bureau", "bureau-demo-2026")
+    page.goto(f"{server}/batch")
+    page.set_input_files("#file", str(ROOT / "data" / "sample_firms.csv"))
+    page.click("button:has-text('上传并评价')")
+    page.wait_for_url("**/batch/*")
+    assert page.locator("#job-progress").count() == 1
+    page.wait_for_selector("#download", timeout=60_000)  # the page refreshes itself until done
+    assert "已完成" in page.inner_text("#job-status")
+    with page.expect_download() as got:
+        page.click("#download")
+    path = tmp_path / "result.xlsx"
+    got.value.save_as(path)
+    assert "评价结果" in CalamineWorkbook.from_path(str(path)).sheet_names
+    page.goto(f"{server}/dashboard")
+    page.select_option("select[name=ladder]", "high_tech")
+    page.select_option("select[name=status]", "eligible")
+    page.click("form.filters button")
+    page.wait_for_url("**/dashboard?*")
+    shown = page.inner_text("p.meta")
+    assert "当前筛选" in shown
+    with page.expect_download() as got:
+        page.click("#export")
+    export = tmp_path / "pool.xlsx"
+    got.value.save_as(export)
+    rows = CalamineWorkbook.from_path(str(export)).get_sheet_by_name("企业名单").to_python()
+    assert rows[0][0] == "企业名称"
+    col = rows[0].index("高新技术企业·结果")
+    assert rows[1:] and all(r[col] == "符合" for r in rows[1:]), (page.url, [r[col] for r in rows])
