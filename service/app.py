@@ -9,6 +9,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from service import errors
 from service.api import router as api_router
 from service.config import Settings, get_settings
+from service.limits import BodyLimit
 from service.pages import router as pages_router
 from service.security import DOCS_CSP, SECURITY_HEADERS
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers["Content-Security-Policy"] = DOCS_CSP
         return response
 
+    app.add_middleware(BodyLimit, max_bytes=lambda: settings.upload_max_bytes)
     errors.install(app)
     app.include_router(api_router)
     app.include_router(pages_router)

@@ -20,8 +20,11 @@ from service.config import Settings
 from service.db import engine_for, migrate
 from service.demo import ensure_user
 
-PG_URL = os.environ.get("TIERING_TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
-BACKENDS = ["sqlite"] + ([] if PG_URL.lower() == "none" else ["postgresql"])
+PG_BASE = os.environ.get("TIERING_TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
+# each test run works in its own schema, so two runs on one server never touch each other
+PG_SCHEMA = f"tiering_test_{os.getpid()}"
+PG_URL = f"{PG_BASE}{'&' if '?' in PG_BASE else '?'}options=-csearch_path%3D{PG_SCHEMA}"
+BACKENDS = ["sqlite"] + ([] if PG_BASE.lower() == "none" else ["postgresql"])
 PASSWORD = "correct-horse-battery"
 SECRET = "test-secret-key-" + "x" * 40
 _migrated: set[str] = set()
@@ -30,11 +33,12 @@ _migrated: set[str] = set()
 def _reset(url: str) -> None:
     """An empty, fully migrated schema (migrated once per run, then emptied per test)."""
     if url not in _migrated:
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            if url.startswith("postgresql"):
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        engine.dispose()
+        if url.startswith("postgresql"):
+            engine = create_engine(PG_BASE)
+            with engine.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+                conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+            engine.dispose()
         migrate(url)
         _migrated.add(url)
     engine = engine_for(url)
@@ -48,6 +52,19 @@ def _reset(url: str) -> None:
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
             conn.execute(text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_pg_schema():
+    yield
+    if PG_SCHEMA and "postgresql" in BACKENDS:
+        try:
+            engine = create_engine(PG_BASE)
+            with engine.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            engine.dispose()
+        except Exception:  # the server went away: nothing to clean
+            pass
 
 
 @pytest.fixture(params=BACKENDS)

@@ -222,3 +222,29 @@ def test_pool_funnel_near_list_targets_and_export(client, accounts, settings):
     assert sheet[0][0] == "企业名称" and len(sheet) - 1 == len(
         {n["firm_id"] for n in overview["near"]}
     )
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(app, settings, accounts):
+    from fastapi.testclient import TestClient
+
+    settings.upload_max_bytes = 10
+    c = TestClient(app)
+    csrf = login(c, "firm_a")
+    big = b"x" * (3 * 1024 * 1024)
+    declared = c.post(
+        "/api/v1/batches",
+        files={"file": ("big.csv", io.BytesIO(big), "text/csv")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert declared.status_code == 413 and declared.json()["error"]["code"] == "too_large"
+
+    def chunks():  # no Content-Length: counted as it streams
+        for _ in range(3):
+            yield b"y" * (1024 * 1024)
+
+    streamed = c.post(
+        "/api/v1/assess",
+        content=chunks(),
+        headers={"content-type": "application/json", "X-CSRF-Token": csrf},
+    )
+    assert streamed.status_code == 413
