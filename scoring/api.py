@@ -80,15 +80,45 @@ def assess(
     data = _firm_dict(firm)
     frame = canonicalize(pd.DataFrame([data], columns=list(data)))
     ev = evaluate(frame, as_of=as_of, mode=mode, rulesets=_rulesets(overrides), today=today)
-    return _assessment(ev, 0, data)
+    return _assessment(ev, 0, data, next_rungs(ev), _criteria_versions(ev))
 
 
-def _assessment(ev: Evaluation, row: int, data: dict) -> Assessment:
+def assess_many(
+    firms: list[Any],
+    *,
+    as_of: dt.date | None = None,
+    mode: str = "new",
+    today: dt.date | None = None,
+) -> list[Assessment | InputError]:
+    """Full assessments of many firms in one vectorized pass (the service batches concurrent
+    requests this way). Each result is what ``assess`` gives for that firm alone; a firm that
+    cannot be assessed gets its ``InputError`` in its place."""
+    out: list[Assessment | InputError] = []
+    good: list[tuple[int, dict]] = []
+    for i, firm in enumerate(firms):
+        try:
+            good.append((i, _firm_dict(firm)))
+        except InputError as exc:
+            out.append(exc)
+            continue
+        out.append(None)  # filled below
+    if good:
+        datas = [d for _, d in good]
+        columns = list(dict.fromkeys(k for d in datas for k in d))
+        frame = canonicalize(pd.DataFrame(datas, columns=columns))
+        ev = evaluate(frame, as_of=as_of, mode=mode, today=today)
+        rungs, versions = next_rungs(ev), _criteria_versions(ev)
+        for row, (i, data) in enumerate(good):
+            out[i] = _assessment(ev, row, data, rungs, versions)
+    return out
+
+
+def _assessment(ev: Evaluation, row: int, data: dict, rungs: Coded, versions: Coded) -> Assessment:
     view = RowView(ev, row)
     ladders = {ladder: ladder_assessment(ev, ladder, row, view) for ladder in LADDERS}
-    rung = next_rungs(ev)[row] or None
+    rung = rungs[row] or None
     fy = ev.frame.num("fiscal_year")[row]
-    versions = _criteria_versions(ev)[row]
+    versions = versions[row]
     return Assessment(
         name=ev.frame.text("name")[row],
         credit_code=ev.frame.text("credit_code")[row],

@@ -105,6 +105,8 @@ class Evaluation:
     mode: str
     rulesets: tuple[RuleSet, ...]
     source: MetricSource
+    # outcomes of conditions on the whole frame, computed when an explanation first asks
+    outcomes: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
 
 def reference_dates(frame: CanonicalFrame, as_of: dt.date | None, today: dt.date) -> np.ndarray:

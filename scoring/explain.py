@@ -43,16 +43,20 @@ class RowView:
     """One firm's metrics and fields, read from the evaluation's shared metric cache."""
 
     def __init__(self, ev: Evaluation, row: int):
-        self.row = row
+        self.ev, self.row = ev, row
         self.source = ev.source.subset(np.array([row]))
         self.cols = {k: v[row : row + 1] for k, v in ev.frame.columns.items()}
 
     def metric(self, name: str):
-        value = self.source[name][0]
+        value = self.ev.source[name][self.row]
         return value if not isinstance(value, np.generic) else value.item()
 
     def outcome(self, cond: Condition) -> int:
-        return int(cond.evaluate(self.source)[0])
+        """Evaluated once for every row of the frame (explaining many firms reuses it)."""
+        cached = self.ev.outcomes.get(id(cond))
+        if cached is None:
+            cached = self.ev.outcomes[id(cond)] = cond.evaluate(self.ev.source)
+        return int(cached[self.row])
 
 
 # ---- trace ------------------------------------------------------------------------------

@@ -248,3 +248,42 @@ def test_oversized_bodies_are_refused_before_they_are_read(app, settings, accoun
         headers={"content-type": "application/json", "X-CSRF-Token": csrf},
     )
     assert streamed.status_code == 413
+
+
+def test_concurrent_assess_requests_are_batched_and_each_gets_its_own_result(app):
+    """Twenty requests at once (scored together in batches) equal twenty separate assessments."""
+    import asyncio
+
+    import httpx
+
+    samples = pd.read_csv(ROOT / "data" / "sample_firms.csv", dtype=str, keep_default_na=False)
+    firms = []
+    for row in samples.to_dict("records")[:20]:
+        if row["name"]:
+            firms.append(
+                Firm.model_validate(
+                    dict(FIRM, name=row["name"], employees=int(row["employees"] or 50))
+                )
+            )
+
+    async def fire():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            return await asyncio.gather(
+                *(
+                    c.post("/api/v1/assess", json=f.model_dump(mode="json", exclude_none=True))
+                    for f in firms
+                )
+            )
+
+    from service.api.assess import BATCHER
+
+    BATCHER.largest = 0
+    responses = asyncio.run(fire())
+    assert BATCHER.largest > 1  # requests really were scored together
+    for firm, response in zip(firms, responses, strict=True):
+        assert response.status_code == 200
+        alone = scoring.assess(firm).model_dump(mode="json")
+        got = response.json()
+        assert got["name"] == firm.name
+        assert got["ladders"] == alone["ladders"] and got["input_hash"] == alone["input_hash"]
