@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -61,7 +62,16 @@ def fmt_money(yuan: float, lang: str = "zh") -> str:
 
 
 def fmt_threshold(op: str, target, unit: str, lang: str = "zh") -> str:
+    """A rule's threshold as text ("≥ 5.00%"); thresholds repeat, so the text is cached."""
+    key = tuple(target) if isinstance(target, list) else target
+    return _threshold_text(op, key, unit, lang)
+
+
+@lru_cache(maxsize=4096)
+def _threshold_text(op: str, target, unit: str, lang: str) -> str:
     from scoring.conditions import OP_SYMBOL
+
+    target = list(target) if isinstance(target, tuple) else target
 
     if op == "eq" and unit == "bool":
         return fmt_value(float(target), "bool", lang)

@@ -66,8 +66,8 @@ class TraceEntry(BaseModel):
     source: str | None = None
     evidence: str | None = None
     note: str | None = None
-    missing: list[str] = []
-    parts: list[TraceEntry] = []
+    missing: list[str] = Field(default_factory=list)
+    parts: list[TraceEntry] = Field(default_factory=list)
 
 
 class Gap(BaseModel):
@@ -102,15 +102,15 @@ class LadderAssessment(BaseModel):
     route: Literal["direct", "score", "gate"] | None = None
     ruleset: str | None = None
     title_zh: str | None = None
-    documents: list[str] = []
-    failed: list[str] = []
-    missing: list[str] = []
-    trace: list[TraceEntry] = []
-    gaps: list[Gap] = []
-    notes_zh: list[str] = []
-    notes_en: list[str] = []
-    not_evaluated_zh: list[str] = []
-    not_evaluated_en: list[str] = []
+    documents: list[str] = Field(default_factory=list)
+    failed: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    trace: list[TraceEntry] = Field(default_factory=list)
+    gaps: list[Gap] = Field(default_factory=list)
+    notes_zh: list[str] = Field(default_factory=list)
+    notes_en: list[str] = Field(default_factory=list)
+    not_evaluated_zh: list[str] = Field(default_factory=list)
+    not_evaluated_en: list[str] = Field(default_factory=list)
 
 
 class PathStep(BaseModel):
