@@ -40,13 +40,15 @@ def derive_labels(panel: pd.DataFrame, horizons=HORIZONS) -> pd.DataFrame:
     """``{ladder}_in_{h}y``: 1 if the firm gets the ladder within ``h`` years, 0 if not, NaN when
     it already holds it (not at risk) or the panel ends before the horizon does (censored).
 
-    A year not in the panel (a gap, or past its end) is not observed: without a gain seen
-    within the horizon, the label is then unknown rather than 0.
+    A year not in the panel (a gap) is not observed: without a gain seen within the horizon,
+    the label is then unknown rather than 0. Rows whose horizon runs past the firm's last year
+    in the panel are unknown either way: keeping only the gains seen early would bias them.
     """
     panel = check_panel(panel)
     out = pd.DataFrame(index=panel.index)
     firm = panel["firm_id"].to_numpy()
     year = panel["fiscal_year"].to_numpy(dtype=float)
+    last_year = panel.groupby("firm_id")["fiscal_year"].transform("max").to_numpy(dtype=float)
     for ladder in LADDERS:
         column = STATUS[ladder]
         held = (
@@ -62,6 +64,7 @@ def derive_labels(panel: pd.DataFrame, horizons=HORIZONS) -> pd.DataFrame:
             label = np.where(gained, 1.0, np.where(unseen, np.nan, 0.0))
             label[held == 1] = np.nan  # already held: not at risk
             label[np.isnan(held)] = np.nan  # status unknown this year
+            label[year + h > last_year] = np.nan  # censored by the end of the firm's history
             out[f"{ladder}_in_{h}y"] = label
     return out
 

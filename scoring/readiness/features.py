@@ -1,0 +1,126 @@
+"""Features of a firm-year for the readiness model: where the rules place it today (status,
+score, failed rules, missing data, distance to the threshold), its profile, and its trajectory.
+
+The engine computes the rule features (one scoring path); the trajectory needs the firm's
+previous year in the panel and is unknown (NaN) without it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scoring.api import iter_evaluations
+from scoring.engine import FAIL, PASS, UNKNOWN
+from scoring.gaps import near_threshold
+from scoring.readiness.panel import STATUS
+from scoring.rulesets import LADDERS
+
+# profile metrics, with the direction readiness can only follow (+1) or none (0)
+PROFILE = {
+    "rd_ratio_3y": 1,
+    "rd_ratio_y0": 1,
+    "tech_staff_ratio": 1,
+    "revenue_growth_y0": 1,
+    "revenue_cagr_2y": 1,
+    "ip_class1": 1,
+    "ip_class2": 1,
+    "ip_total": 1,
+    "high_tech_income_share": 1,
+    "firm_age_years": 0,
+    "debt_ratio_y0": 0,
+    "net_margin_y0": 0,
+}
+LOG_FIELDS = ("revenue_y0", "employees")  # size, in logs; no direction imposed
+TRAJECTORY = {"d_rd_ratio_y0": 1, "d_ip_class1": 1, "d_ip_total": 1, "d_tech_staff_ratio": 1}
+
+
+def rule_features(panel: pd.DataFrame, chunk_rows: int = 200_000) -> pd.DataFrame:
+    """Per row: for each ladder its status code, score, failed-rule count, missing-field
+    count, whether it is near the threshold and how far (relative shortfall), plus metrics."""
+    frame = panel.drop(columns=[c for c in ("firm_id",) if c in panel.columns])
+    parts = []
+    for rows, ev in iter_evaluations(frame.reset_index(drop=True), chunk_rows=chunk_rows):
+        cols: dict[str, np.ndarray] = {}
+        near = near_threshold(ev)
+        for ladder in LADDERS:
+            res = ev.ladders[ladder]
+            cols[f"{ladder}_eligible"] = (res.status == PASS).astype(float)
+            cols[f"{ladder}_undetermined"] = (res.status == UNKNOWN).astype(float)
+            cols[f"{ladder}_score"] = res.score
+            cols[f"{ladder}_score_min"] = res.score_lo
+            counts = np.array(
+                [len([r for r in c.split(";") if r]) for c in res.failed.categories], dtype=float
+            )
+            cols[f"{ladder}_failed"] = counts[res.failed.codes]
+            missing = np.array(
+                [len([r for r in c.split(";") if r]) for c in res.missing.categories], dtype=float
+            )
+            cols[f"{ladder}_missing"] = missing[res.missing.codes]
+            shortfall = np.full(ev.frame.n, np.nan)
+            mine = near[near["ladder"] == ladder]
+            shortfall[mine["row"].to_numpy(dtype=np.int64)] = mine["shortfall"].to_numpy()
+            cols[f"{ladder}_near"] = (~np.isnan(shortfall)).astype(float)
+            cols[f"{ladder}_shortfall"] = shortfall
+            cols[f"{ladder}_ineligible_hard"] = (
+                (res.status == FAIL) & (cols[f"{ladder}_failed"] > 1)
+            ).astype(float)
+        for name in PROFILE:
+            values = np.asarray(ev.source[name], dtype=float)
+            cols[name] = np.where(np.isfinite(values), values, np.nan)
+        for name in LOG_FIELDS:
+            cols[f"log_{name}"] = np.log1p(np.clip(ev.frame.num(name), 0, None))
+        parts.append(pd.DataFrame(cols, index=rows))
+    return pd.concat(parts).set_axis(panel.index)
+
+
+def trajectory_features(panel: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
+    """Year-on-year changes against the same firm's previous fiscal year (NaN if absent)."""
+    keyed = pd.DataFrame(
+        {
+            "firm_id": panel["firm_id"].to_numpy(),
+            "fiscal_year": panel["fiscal_year"].to_numpy(dtype=float),
+            "rd_ratio_y0": rules["rd_ratio_y0"].to_numpy(),
+            "ip_class1": rules["ip_class1"].to_numpy(),
+            "ip_total": rules["ip_total"].to_numpy(),
+            "tech_staff_ratio": rules["tech_staff_ratio"].to_numpy(),
+        }
+    )
+    previous = keyed.assign(fiscal_year=keyed["fiscal_year"] + 1)
+    merged = keyed.merge(previous, on=["firm_id", "fiscal_year"], how="left", suffixes=("", "_p"))
+    out = pd.DataFrame(index=panel.index)
+    for name in ("rd_ratio_y0", "ip_class1", "ip_total", "tech_staff_ratio"):
+        out[f"d_{name}"] = (merged[name] - merged[f"{name}_p"]).to_numpy()
+    return out
+
+
+def build_features(panel: pd.DataFrame) -> pd.DataFrame:
+    """All features for every panel row, plus the held status of each ladder."""
+    rules = rule_features(panel)
+    held = pd.DataFrame(
+        {
+            f"{ladder}_held": panel[STATUS[ladder]].to_numpy(dtype=float)
+            if STATUS[ladder] in panel
+            else np.nan
+            for ladder in LADDERS
+        },
+        index=panel.index,
+    )
+    return pd.concat([rules, trajectory_features(panel, rules), held], axis=1)
+
+
+def monotone_directions(columns: list[str], ladder: str) -> list[int]:
+    """+1 where more can only raise the chance of reaching ``ladder``; 0 where unknown."""
+    out = []
+    for c in columns:
+        if c in PROFILE:
+            out.append(PROFILE[c])
+        elif c in TRAJECTORY:
+            out.append(TRAJECTORY[c])
+        elif c in (f"{ladder}_eligible", f"{ladder}_score", f"{ladder}_score_min"):
+            out.append(1)
+        elif c in (f"{ladder}_failed", f"{ladder}_shortfall"):
+            out.append(-1)
+        else:
+            out.append(0)
+    return out
