@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
+
 from scoring.api import InputError, assess
 from scoring.rulesets import LADDER_NAMES, RuleFileError, load_all, select
 from tiering import service_cli
@@ -93,6 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--start-year", type=int, default=2019)
     p.add_argument("-o", "--output", default="synthetic_panel.parquet", help=".parquet or .csv")
+    p = sub.add_parser("train", help="train readiness models on a history panel")
+    p.add_argument("panel", help="history panel: .parquet, .csv or .xlsx (docs/readiness.md)")
+    p.add_argument("--synthetic", action="store_true", help="the panel is simulated (合成数据)")
+    p.add_argument("--models-dir", help="where model versions are kept (default data/models)")
+    p.add_argument("--use", action="store_true", help="make the new version the current one")
+    p = sub.add_parser("models", help="readiness model versions")
+    msub = p.add_subparsers(dest="action", required=True)
+    m = msub.add_parser("list")
+    m.add_argument("--models-dir")
+    m = msub.add_parser("use")
+    m.add_argument("version")
+    m.add_argument("--models-dir")
     service_cli.add_parsers(sub)
     return parser
 
@@ -106,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             return _batch(args)
         if args.command == "synth":
             return _synth(args)
+        if args.command in ("train", "models"):
+            return _models(args)
         if args.command in ("serve", "worker", "db", "demo"):
             return service_cli.run(args)
         if args.command == "template":
@@ -276,6 +292,52 @@ def _synth(args) -> int:
         f"合成数据（非真实企业）：{args.firms} 家 × {args.years} 年 = {len(panel)} 行 → {output}\n"
         "假设与依据见 docs/readiness.md"
     )
+    return 0
+
+
+def _models(args) -> int:
+    from scoring.readiness import bundle
+
+    directory = Path(args.models_dir) if args.models_dir else bundle.MODELS_DIR
+    if args.command == "models" and args.action == "list":
+        for meta in bundle.versions(directory):
+            mark = "*" if meta["current"] else " "
+            kind = "合成数据" if meta.get("synthetic") else "实际数据"
+            print(f"{mark} {meta['version']}  {meta['created']}  {kind}  {meta['trained_on']}")
+        return 0
+    if args.command == "models":
+        bundle.use(args.version, directory)
+        print(f"当前晋级概率模型：{args.version}")
+        return 0
+    path = Path(args.panel)
+    if path.suffix.lower() == ".parquet":
+        panel = pd.read_parquet(path)
+    elif path.suffix.lower() == ".csv":
+        panel = pd.read_csv(path, encoding="utf-8-sig")
+    else:
+        panel = pd.read_excel(path)
+    trained = bundle.train(panel, trained_on=path.name, synthetic=args.synthetic)
+    folder = trained.save(directory)
+    report = pd.DataFrame(trained.meta["evaluation"])
+    if len(report):
+        cols = [
+            c
+            for c in (
+                "ladder",
+                "horizon",
+                "model_auc",
+                "rules_auc",
+                "logistic_auc",
+                "model_brier",
+                "rules_brier",
+                "model_ece",
+            )
+            if c in report
+        ]
+        print(report[cols].round(3).to_string(index=False))
+    if args.use:
+        bundle.use(trained.version, directory)
+    print(f"模型版本 {trained.version} → {folder}")
     return 0
 
 

@@ -54,7 +54,7 @@ def evaluate(panel: pd.DataFrame, ladders=LADDERS, horizons=(1, 2)) -> pd.DataFr
         for h in horizons:
             y = labels[f"{ladder}_in_{h}y"]
             train, test = split(panel, y)
-            if y[train].nunique() < 2 or y[test].nunique() < 2:
+            if y[train].sum() < 10 or y[train].nunique() < 2 or y[test].nunique() < 2:
                 rows.append({"ladder": ladder, "horizon": h, "note": "too few positives"})
                 continue
             ytr, yte = y[train].astype(int), y[test].astype(int)

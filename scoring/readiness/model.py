@@ -30,9 +30,9 @@ class ReadinessModel(ClassifierMixin, BaseEstimator):
         self,
         ladder: str = "high_tech",
         horizon: int = 1,
-        max_iter: int = 150,
-        learning_rate: float = 0.08,
-        max_leaf_nodes: int = 31,
+        max_iter: int = 100,
+        learning_rate: float = 0.1,
+        max_leaf_nodes: int = 15,
         min_samples_leaf: int = 40,
         cv: int = 3,
         random_state: int = 0,
@@ -50,8 +50,12 @@ class ReadinessModel(ClassifierMixin, BaseEstimator):
         X = pd.DataFrame(X)
         y = np.asarray(y, dtype=int)
         self.feature_names_in_ = np.array(X.columns, dtype=object)
-        # a column without a single known value carries nothing (and trips the binning)
-        self.columns_ = [c for c in X.columns if X[c].notna().any()]
+        # a column known for only a handful of rows carries little, and a fold where it is
+        # entirely unknown trips the booster's binning: keep the ones known often enough
+        enough = max(20, int(0.005 * len(X)))
+        self.columns_ = [
+            c for c in X.columns if X[c].notna().sum() >= enough and X[c].nunique() >= 2
+        ]
         X = X[self.columns_]
         self.monotonic_cst_ = monotone_directions(self.columns_, self.ladder)
         booster = HistGradientBoostingClassifier(
@@ -62,7 +66,11 @@ class ReadinessModel(ClassifierMixin, BaseEstimator):
             min_samples_leaf=self.min_samples_leaf,
             random_state=self.random_state,
         )
-        self.calibrated_ = CalibratedClassifierCV(booster, method="isotonic", cv=self.cv)
+        # one booster on all rows, calibrated on cross-validated predictions (ensemble=False):
+        # a third of the size of keeping a booster per fold, and as well calibrated here
+        self.calibrated_ = CalibratedClassifierCV(
+            booster, method="isotonic", cv=self.cv, ensemble=False
+        )
         self.calibrated_.fit(X, y)
         self.classes_ = self.calibrated_.classes_
         return self
