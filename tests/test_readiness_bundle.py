@@ -19,6 +19,8 @@ def test_save_load_round_trip_predicts_the_same(trained, tmp_path):
     panel, bundle = trained
     folder = bundle.save(tmp_path)
     assert folder.name == bundle.version and len(bundle.version) == 12
+    card = (folder / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert bundle.version in card and "合成数据" in card and "Not** an official" in card
     again = load(bundle.version, tmp_path)
     X = build_features(panel.head(200))
     a, b = bundle.predict(X), again.predict(X)

@@ -68,7 +68,67 @@ class ReadinessBundle:
         (target / "meta.json").write_text(
             json.dumps(self.meta, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
         )
+        (target / "MODEL_CARD.md").write_text(model_card(self.meta), encoding="utf-8")
         return target
+
+
+def model_card(meta: dict) -> str:
+    """The model card: intended use and non-use, data, metrics, limits, assumed rule sets."""
+    data = (
+        "**Synthetic** (合成数据): a simulated panel (`tiering synth`, assumptions in "
+        "docs/readiness.md). Every figure this model gives must say 基于模拟数据训练."
+        if meta.get("synthetic")
+        else f"A bureau's own history panel: {meta.get('trained_on', '')}."
+    )
+    head = (
+        "ladder",
+        "horizon",
+        "model AUC",
+        "rules AUC",
+        "logistic AUC",
+        "model Brier",
+        "rules Brier",
+        "ECE",
+    )
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in meta.get("evaluation", []):
+        if r.get("model_auc") is None:
+            rows.append(
+                f"| {r['ladder']} | {r['horizon']} y | too few gains to evaluate | | | | | |"
+            )
+            continue
+        rows.append(
+            f"| {r['ladder']} | {r['horizon']} y | {r['model_auc']:.3f} | {r['rules_auc']:.3f} | "
+            f"{r['logistic_auc']:.3f} | {r['model_brier']:.4f} | {r['rules_brier']:.4f} | "
+            f"{r['model_ece']:.3f} |"
+        )
+    horizons = ", ".join(str(h) for h in meta.get("horizons", []))
+    return f"""# Readiness model {meta.get("version", "")}
+
+Created {meta.get("created", "")}. One calibrated, monotone-constrained gradient-boosting
+classifier per ladder and horizon (`scoring.readiness.model.ReadinessModel`): the probability
+that a firm not holding a ladder holds it within {horizons} fiscal year(s).
+
+## Intended use
+Ranking and prioritizing candidate firms for a science bureau's outreach, and telling a firm
+how its chances compare, alongside the rule-by-rule result. **Not** an official determination,
+not a reason to refuse or grant anything, and not a statement about an individual firm's
+future beyond the data it was trained on.
+
+## Training data
+{data}
+Rows: {meta.get("rows")}, firms: {meta.get("firms")}, fiscal years {meta.get("years")}.
+Labels are derived from yearly status columns (docs/readiness.md), never typed in.
+
+## Evaluation (held-out firms, last labelled year)
+{chr(10).join(rows)}
+
+## Limits
+- Learns only what the training panel shows; a rule change after training (new rule sets)
+  is not in it. Retrain (`tiering train`) on a bureau's own history before relying on it.
+- Ladders with few gains in the training data get no model or a weak one (see the table).
+- Rule sets assumed: {", ".join(meta.get("criteria_versions", []))}.
+"""
 
 
 def load(version: str | None = None, directory: Path = MODELS_DIR) -> ReadinessBundle | None:
