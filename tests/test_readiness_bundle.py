@@ -57,3 +57,22 @@ def test_synth_train_and_list_from_the_command_line(tmp_path, capsys):
     assert main(["models", "list", "--models-dir", str(models)]) == 0
     out = capsys.readouterr().out
     assert "合成数据" in out and "*" in out
+
+
+def test_top_actions_are_gaps_sorted_by_gain_and_never_negative(trained):
+    from scoring.readiness.explain import top_actions
+
+    panel, bundle = trained
+    firm_ids = panel.loc[
+        (panel["is_high_tech"] == 0) & (panel["fiscal_year"] == panel["fiscal_year"].max()),
+        "firm_id",
+    ].head(40)
+    seen = 0
+    for firm_id in firm_ids:
+        history = panel[panel["firm_id"] == firm_id]
+        result = top_actions(bundle, history, "high_tech", horizon=1)
+        gains = [a["gain"] for a in result["actions"]]
+        assert gains == sorted(gains, reverse=True)
+        assert all(g >= -1e-9 for g in gains), result
+        seen += bool(result["actions"])
+    assert seen > 0
