@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 from fastapi import UploadFile
+from fastapi.responses import FileResponse
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -30,6 +31,7 @@ from service.config import Settings
 from service.db import engine_for
 from service.errors import ApiError
 from service.models import BatchChunk, BatchJob, User, now
+from service.pool import XLSX
 
 log = logging.getLogger("tiering.worker")
 UPLOAD_FORMATS = ("xlsx", "xls", "csv", "parquet")
@@ -81,6 +83,17 @@ def get_job(session: Session, user: User, job_id: str) -> BatchJob:
     if job is None or (job.owner_id != user.id and user.role != "admin"):
         raise ApiError(404, "not_found", "批量任务不存在", "batch job not found")
     return job
+
+
+def result_file(session: Session, user: User, settings: Settings, job_id: str):
+    """The stored workbook of a finished job, as a download (409 until it is done)."""
+    job = get_job(session, user, job_id)
+    path = result_path(settings, job.id)
+    if job.status != "done" or not path.exists():
+        raise ApiError(
+            409, "not_ready", "结果尚未生成", "the result is not ready yet", job_status=job.status
+        )
+    return FileResponse(path, media_type=XLSX, filename=f"评价结果_{job.id[:8]}.xlsx")
 
 
 class Worker:

@@ -14,6 +14,7 @@ from scoring.engine import PATH
 from scoring.rulesets import LADDER_NAMES
 
 STATUSES = ("eligible", "ineligible", "undetermined")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
@@ -135,6 +136,13 @@ def export_xlsx(pool: pd.DataFrame) -> bytes:
         column_width=16,
     ).save()
     return buf.getvalue()
+
+
+def export_response(view: pd.DataFrame):
+    """The filtered pool as a workbook download."""
+    from fastapi.responses import Response
+
+    return Response(export_xlsx(view), media_type=XLSX, headers=attachment("企业名单.xlsx"))
 
 
 def attachment(filename: str) -> dict[str, str]:

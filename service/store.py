@@ -178,6 +178,20 @@ def target_progress(session: Session, user: User, pool: pd.DataFrame) -> list[di
     return out
 
 
+def create_target(
+    session: Session, user: User, ladder: str, year: int, increase: int, note: str = ""
+) -> Target:
+    """A goal counted from today's pool: the baseline is the number meeting the ladder now."""
+    baseline = ladder_count(pool_frame(session, user), ladder)
+    target = Target(
+        owner_id=user.id, ladder=ladder, year=year, increase=increase, baseline=baseline, note=note
+    )
+    session.add(target)
+    session.commit()
+    session.refresh(target)
+    return target
+
+
 def ladder_count(pool: pd.DataFrame, ladder: str) -> int:
     """Firms that meet a ladder today (by their latest assessment)."""
     if pool.empty:

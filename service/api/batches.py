@@ -12,11 +12,9 @@ from sqlmodel import select
 
 from service import jobs
 from service.deps import CurrentUser, SessionDep, SettingsDep
-from service.errors import ApiError
 from service.models import BatchJob
 
 router = APIRouter(tags=["batches"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class JobPublic(BaseModel):
@@ -73,10 +71,4 @@ def job_status(job_id: str, user: CurrentUser, session: SessionDep):
 
 @router.get("/batches/{job_id}/result.xlsx", response_class=FileResponse)
 def job_result(job_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
-    job = jobs.get_job(session, user, job_id)
-    path = jobs.result_path(settings, job.id)
-    if job.status != "done" or not path.exists():
-        raise ApiError(
-            409, "not_ready", "结果尚未生成", "the result is not ready yet", job_status=job.status
-        )
-    return FileResponse(path, media_type=XLSX, filename=f"评价结果_{job.id[:8]}.xlsx")
+    return jobs.result_file(session, user, settings, job_id)

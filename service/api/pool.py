@@ -16,7 +16,6 @@ from service.errors import not_found
 from service.models import Target
 
 router = APIRouter(tags=["pool"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def filters(
@@ -55,23 +54,13 @@ def pool_overview(
 
 @router.get("/pool/export.xlsx", response_class=Response)
 def pool_export(user: BureauUser, session: SessionDep, f: pools.Filters = Depends(filters)):
-    view = pools.apply(store.pool_frame(session, user), f)
-    return Response(
-        pools.export_xlsx(view),
-        media_type=XLSX,
-        headers=pools.attachment("企业名单.xlsx"),
-    )
+    return pools.export_response(pools.apply(store.pool_frame(session, user), f))
 
 
 @router.post("/targets", status_code=201)
 def create_target(body: TargetCreate, user: BureauUser, session: SessionDep) -> dict[str, Any]:
     """A goal such as "+100 high-tech firms by 2025", counted from today's pool."""
-    baseline = store.ladder_count(store.pool_frame(session, user), body.ladder)
-    target = Target(owner_id=user.id, baseline=baseline, **body.model_dump())
-    session.add(target)
-    session.commit()
-    session.refresh(target)
-    return target.model_dump(mode="json")
+    return store.create_target(session, user, **body.model_dump()).model_dump(mode="json")
 
 
 @router.delete("/targets/{target_id}", status_code=204)

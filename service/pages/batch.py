@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
 from batch.template import write_template
@@ -17,10 +17,9 @@ from service.errors import ApiError
 from service.models import BatchJob
 from service.pages.common import PageUser, login_redirect
 from service.pages.render import render
-from service.pool import attachment
+from service.pool import XLSX, attachment
 
 router = APIRouter()
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/template.xlsx")
@@ -84,8 +83,4 @@ def job_result(
 ):
     if user is None:
         return login_redirect(request)
-    job = jobs.get_job(session, user, job_id)
-    path = jobs.result_path(settings, job.id)
-    if job.status != "done" or not path.exists():
-        raise ApiError(409, "not_ready", "结果尚未生成", "the result is not ready yet")
-    return FileResponse(path, media_type=XLSX, filename=f"评价结果_{job.id[:8]}.xlsx")
+    return jobs.result_file(session, user, settings, job_id)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 
 from scoring import LADDERS
 from service import pool as pools
 from service import store
-from service.api.pool import XLSX, filters
+from service.api.pool import filters
 from service.deps import CsrfChecked, Id, SessionDep
 from service.errors import ApiError
-from service.models import Target
 from service.pages.common import PageUser, login_redirect
 from service.pages.render import render
 
@@ -58,12 +57,7 @@ def export(
 ):
     if (redirect := _bureau(request, user)) is not None:
         return redirect
-    view = pools.apply(store.pool_frame(session, user), f)
-    return Response(
-        pools.export_xlsx(view),
-        media_type=XLSX,
-        headers=pools.attachment("企业名单.xlsx"),
-    )
+    return pools.export_response(pools.apply(store.pool_frame(session, user), f))
 
 
 @router.post("/dashboard/targets", dependencies=[CsrfChecked])
@@ -80,18 +74,7 @@ def add_target(
         return redirect
     if ladder not in LADDERS:
         raise ApiError(422, "unknown_ladder", "梯度无效", "unknown ladder")
-    baseline = store.ladder_count(store.pool_frame(session, user), ladder)
-    session.add(
-        Target(
-            owner_id=user.id,
-            ladder=ladder,
-            year=year,
-            increase=increase,
-            baseline=baseline,
-            note=note,
-        )
-    )
-    session.commit()
+    store.create_target(session, user, ladder, year, increase, note)
     return RedirectResponse("/dashboard", status_code=303)
 
 
