@@ -16,7 +16,7 @@ from scoring.engine import HELD_FIELD, PATH, STATUS_OF_CODE, Evaluation, GroupRe
 from scoring.fields import FIELDS
 from scoring.formatting import fmt_money, fmt_threshold, fmt_value, is_unknown
 from scoring.metrics import METRICS
-from scoring.models import Gap, LadderAssessment, PathStep, TraceEntry
+from scoring.models import Gap, LadderAssessment, PathStep, TraceEntry, finite
 from scoring.rulesets import LADDER_NAMES, Rule, RuleSet, Score
 
 OUTCOME = {int(PASS): "pass", int(FAIL): "fail", int(UNKNOWN): "unknown"}
@@ -66,17 +66,19 @@ def _leaf_entry(leaf: Leaf, view: RowView) -> TraceEntry:
     meta = METRICS[leaf.metric]
     value = view.metric(leaf.metric)
     outcome = OUTCOME[view.outcome(leaf)]
-    return TraceEntry(
-        rule_id=leaf.id or leaf.metric,
-        kind="condition",
-        zh=leaf.zh or meta.zh,
-        en=leaf.en or meta.en,
-        outcome=outcome,
-        value_zh=fmt_value(value, meta.unit, "zh"),
-        value_en=fmt_value(value, meta.unit, "en"),
-        threshold_zh=fmt_threshold(leaf.op, leaf.value, meta.unit, "zh"),
-        threshold_en=fmt_threshold(leaf.op, leaf.value, meta.unit, "en"),
-        missing=_missing(meta.inputs, view) if outcome == "unknown" else [],
+    return _entry(
+        dict(
+            rule_id=leaf.id or leaf.metric,
+            kind="condition",
+            zh=leaf.zh or meta.zh,
+            en=leaf.en or meta.en,
+            outcome=outcome,
+            value_zh=fmt_value(value, meta.unit, "zh"),
+            value_en=fmt_value(value, meta.unit, "en"),
+            threshold_zh=fmt_threshold(leaf.op, leaf.value, meta.unit, "zh"),
+            threshold_en=fmt_threshold(leaf.op, leaf.value, meta.unit, "en"),
+            missing=_missing(meta.inputs, view) if outcome == "unknown" else [],
+        )
     )
 
 
@@ -99,18 +101,20 @@ def _condition_parts(cond: Condition, view: RowView) -> list[TraceEntry]:
         else:
             outcome = OUTCOME[view.outcome(part)]
             parts.append(
-                TraceEntry(
-                    rule_id=part.id or "part",
-                    kind="condition",
-                    zh=part.zh
-                    or (
-                        "以下全部满足"
-                        if isinstance(part, AllOf) and not isinstance(part, AnyOf)
-                        else "满足其一"
-                    ),
-                    en=part.en or ("all of" if not isinstance(part, AnyOf) else "any of"),
-                    outcome=outcome,
-                    parts=_condition_parts(part, view),
+                _entry(
+                    dict(
+                        rule_id=part.id or "part",
+                        kind="condition",
+                        zh=part.zh
+                        or (
+                            "以下全部满足"
+                            if isinstance(part, AllOf) and not isinstance(part, AnyOf)
+                            else "满足其一"
+                        ),
+                        en=part.en or ("all of" if not isinstance(part, AnyOf) else "any of"),
+                        outcome=outcome,
+                        parts=_condition_parts(part, view),
+                    )
                 )
             )
     return parts
@@ -125,78 +129,97 @@ def _rule_entry(rs: RuleSet, rule: Rule, g: GroupResult, i: int, view: RowView) 
         return _indicator_entry(rs, rule, g.scores[rule.id], i, view)
     outcome = OUTCOME[int(g.outcomes[rule.id][i])]
     parts = _condition_parts(rule.condition, view)
-    entry = TraceEntry(**_base(rs, rule), outcome=outcome, parts=parts if len(parts) > 1 else [])
+    fields = {**_base(rs, rule), "outcome": outcome, "parts": parts if len(parts) > 1 else []}
     if len(parts) == 1:
         only = parts[0]
-        entry.value_zh, entry.value_en = only.value_zh, only.value_en
-        entry.threshold_zh, entry.threshold_en = only.threshold_zh, only.threshold_en
+        fields.update(
+            value_zh=only.value_zh,
+            value_en=only.value_en,
+            threshold_zh=only.threshold_zh,
+            threshold_en=only.threshold_en,
+        )
     if outcome == "unknown":
-        entry.missing = _missing(rule.inputs(), view)
-    return entry
+        fields["missing"] = _missing(rule.inputs(), view)
+    return _entry(fields)
+
+
+def _entry(fields: dict) -> TraceEntry:
+    """A trace entry built in one go (setting attributes afterwards is slower in pydantic)."""
+    return TraceEntry(**fields)
 
 
 def _base(rs: RuleSet, rule: Rule) -> dict:
-    src = rule.spec.source
-    base = dict(
-        rule_id=rule.id,
-        kind=rule.kind,
-        group=rule.spec.group,
-        zh=rule.spec.zh,
-        en=rule.spec.en,
-        source=rs.cite(src),
-        evidence=src.evidence,
-        note=src.note,
-    )
+    """The parts of a rule's trace entry that are the same for every firm (cached)."""
+    base = rs.trace_bases.get(id(rule))
+    if base is None:
+        src = rule.spec.source
+        base = rs.trace_bases[id(rule)] = dict(
+            rule_id=rule.id,
+            kind=rule.kind,
+            group=rule.spec.group,
+            zh=rule.spec.zh,
+            en=rule.spec.en,
+            source=rs.cite(src),
+            evidence=src.evidence,
+            note=src.note,
+        )
     return base
 
 
 def _indicator_entry(rs: RuleSet, rule: Rule, score: Score, i: int, view: RowView) -> TraceEntry:
     est, lo, hi, band = score.est[i], score.lo[i], score.hi[i], int(score.band[i])
     known = not math.isnan(est)
-    entry = TraceEntry(
+    fields = {
         **_base(rs, rule),
-        outcome="scored" if known else "unknown",
-        points=float(est) if known else None,
-        points_min=float(lo),
-        points_max_possible=float(hi),
-        points_available=float(rule.spec.max_points),
-        missing=[] if known else _missing(rule.inputs(), view),
-    )
+        "outcome": "scored" if known else "unknown",
+        "points": float(est) if known else None,
+        "points_min": finite(float(lo)),
+        "points_max_possible": finite(float(hi)),
+        "points_available": float(rule.spec.max_points),
+        "missing": [] if known else _missing(rule.inputs(), view),
+    }
     metric_name = rule.spec.metric or rule.spec.points_from
     if metric_name:
         meta = METRICS[metric_name]
         value = view.metric(metric_name)
-        entry.value_zh, entry.value_en = (
-            fmt_value(value, meta.unit),
-            fmt_value(value, meta.unit, "en"),
-        )
+        fields["value_zh"] = fmt_value(value, meta.unit)
+        fields["value_en"] = fmt_value(value, meta.unit, "en")
     if rule.bands is not None:
-        entry.threshold_zh = _bands_text(rule, "zh")
-        entry.threshold_en = _bands_text(rule, "en")
+        fields["threshold_zh"], fields["threshold_en"] = _bands_texts(rule)
         if known and band >= 0:
             b = rule.bands[band]
             if b.lo != b.hi:
-                entry.band_range = [b.lo, b.hi]
+                fields["band_range"] = [b.lo, b.hi]
     if rule.options is not None:
-        entry.parts = [
+        fields["parts"] = [
             _indicator_entry(rs, opt, opt.score(view.source), 0, view) for opt in rule.options
         ]
     if rule.items is not None:
-        entry.parts = [_leaf_or_cond_entry(c, view) for c in rule.items]
-    return entry
+        fields["parts"] = [_leaf_or_cond_entry(c, view) for c in rule.items]
+    return _entry(fields)
 
 
 def _leaf_or_cond_entry(cond: Condition, view: RowView) -> TraceEntry:
     if isinstance(cond, Leaf):
         return _leaf_entry(cond, view)
-    return TraceEntry(
-        rule_id=cond.id or "part",
-        kind="condition",
-        zh=cond.zh or "",
-        en=cond.en or "",
-        outcome=OUTCOME[view.outcome(cond)],
-        parts=_condition_parts(cond, view),
+    return _entry(
+        dict(
+            rule_id=cond.id or "part",
+            kind="condition",
+            zh=cond.zh or "",
+            en=cond.en or "",
+            outcome=OUTCOME[view.outcome(cond)],
+            parts=_condition_parts(cond, view),
+        )
     )
+
+
+def _bands_texts(rule: Rule) -> tuple[str, str]:
+    """The bands of an indicator in Chinese and English; the same for every firm (cached)."""
+    texts = rule.__dict__.get("_bands_texts")
+    if texts is None:
+        texts = rule.__dict__["_bands_texts"] = (_bands_text(rule, "zh"), _bands_text(rule, "en"))
+    return texts
 
 
 def _bands_text(rule: Rule, lang: str) -> str:

@@ -20,13 +20,13 @@ _PY_TYPES = {
 }
 
 
-def _finite(value: float | None) -> float | None:
+def finite(value: float | None) -> float | None:
     """inf and NaN (e.g. growth over a non-positive base) are not numbers JSON can carry:
     they become None, and the text fields say what they mean."""
     return value if value is None or math.isfinite(value) else None
 
 
-Number = Annotated[float | None, AfterValidator(_finite)]
+Number = Annotated[float | None, AfterValidator(finite)]
 
 Firm = create_model(
     "Firm",

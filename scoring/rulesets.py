@@ -274,6 +274,8 @@ class RuleSet:
     gates: list[Rule] = field(default_factory=list)
     indicators: list[Rule] = field(default_factory=list)
     directs: list[Rule] = field(default_factory=list)
+    # per-rule trace fields that are the same for every firm (scoring.explain fills it)
+    trace_bases: dict[int, dict] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         self.gates = [r for r in self.rules if r.kind == "gate"]
