@@ -65,18 +65,38 @@ def _example_value(name: str, firm: dict):
     return value
 
 
-def write_template(path: Path) -> None:
+PANEL_NOTES = {
+    "firm_id": "【填写说明】必填；同一企业各年度相同（如统一社会信用代码）；每行一家企业一个年度",
+    "is_gazelle": "是/否：该年度是否在瞪羚企业名单中",
+    "is_little_giant": "是/否：该年度是否为专精特新“小巨人”企业",
+}
+
+
+def write_template(path: Path, panel: bool = False) -> None:
+    """The input template; with ``panel`` the history panel template (one row per firm per
+    fiscal year, with the firm key and every status column: docs/readiness.md)."""
     import xlsxwriter
+
+    from batch.panel import PANEL_COLUMNS
 
     firm = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "border": 1})
     note = wb.add_format({"italic": True, "font_color": "#7F7F7F", "text_wrap": True})
     example = wb.add_format({"font_color": "#2F5597"})
-    ws = wb.add_worksheet("企业数据")
-    names = list(FIELDS)
+    ws = wb.add_worksheet("历史面板" if panel else "企业数据")
+    names = ["firm_id", *FIELDS, "is_gazelle", "is_little_giant"] if panel else list(FIELDS)
     last = DATA_ROWS + 2
     for col, name in enumerate(names):
+        if name in PANEL_COLUMNS:
+            ws.write_string(0, col, PANEL_COLUMNS[name], head)
+            ws.write_string(1, col, PANEL_NOTES[name], note)
+            ws.set_column(col, col, 16)
+            if name != "firm_id":
+                ws.data_validation(3, col, last, col, {"validate": "list", "source": ["是", "否"]})
+            else:
+                ws.write_string(2, col, "【示例】91440101MA5XXXXX0X", example)
+            continue
         spec = FIELDS[name]
         ws.write_string(0, col, template_header(name), head)
         ws.write_comment(0, col, f"{name}\n{spec.definition}", {"x_scale": 2, "y_scale": 2})
@@ -117,6 +137,10 @@ def write_template(path: Path) -> None:
         0, 0, ["列名", "字段名", "类型", "单位", "说明（英文，与公开数据契约一致）"], head
     )
     for row, name in enumerate(names, start=1):
+        if name in PANEL_COLUMNS:
+            kind = "text" if name == "firm_id" else "bool"
+            guide.write_row(row, 0, [PANEL_COLUMNS[name], name, kind, "", PANEL_NOTES[name]])
+            continue
         spec = FIELDS[name]
         guide.write_row(
             row, 0, [template_header(name), name, spec.type, spec.unit, spec.definition]

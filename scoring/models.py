@@ -130,6 +130,33 @@ class InputIssue(BaseModel):
     severity: Literal["error", "warning"]
 
 
+class ReadinessAction(BaseModel):
+    """Closing one gap, and what it does to the probability of the ladder."""
+
+    rule_id: str
+    field: str | None
+    change: Number
+    zh: str
+    en: str
+    lead_months: int
+    probability: float  # with the gap closed
+    gain: float  # over the probability as things stand
+
+
+class Readiness(BaseModel):
+    """The readiness model's probabilities of holding each ladder within 12 and 24 months
+    (None where the firm already holds it or no model exists for the ladder)."""
+
+    model_version: str
+    synthetic: bool  # trained on a simulated panel: every page and report says so
+    note_zh: str
+    note_en: str
+    within_12m: dict[str, Number]
+    within_24m: dict[str, Number]
+    actions_ladder: str | None = None  # the next rung, whose gaps the actions close
+    actions: list[ReadinessAction] = Field(default_factory=list)  # by gain in 12 months
+
+
 class Assessment(BaseModel):
     name: str | None
     credit_code: str | None
@@ -142,3 +169,4 @@ class Assessment(BaseModel):
     criteria_version: str
     input_issues: list[InputIssue] = Field(default_factory=list)
     input_hash: str
+    readiness: Readiness | None = None

@@ -20,7 +20,7 @@ def test_expected_calibration_error_on_known_cases():
 
 
 def test_model_ranks_well_and_is_calibrated_on_held_out_firms_and_years(panel):
-    report = evaluate(panel, ladders=("tech_sme", "high_tech"), horizons=(1,))
+    report = evaluate(panel, ladders=("tech_sme", "high_tech"), horizons=(1,)).table
     for row in report.itertuples():
         assert row.model_auc > 0.8, row
         assert row.model_ece < 0.05, row

@@ -64,7 +64,7 @@ def test_simulated_panel_is_reproducible_and_follows_the_rules():
     again = simulate_panel(300, 4, seed=7)
     pd.testing.assert_frame_equal(one, again)
     assert len(one) == 1200 and one["name"].str.startswith("合成企业").all()
-    assert sorted(one["fiscal_year"].unique()) == [2019, 2020, 2021, 2022]
+    assert sorted(one["fiscal_year"].unique()) == [2021, 2022, 2023, 2024]
     # gains follow the real rules: most firms that gain a ladder were eligible the year before
     scored = assess_frame(one.drop(columns=["firm_id"]))
     labels = derive_labels(one)

@@ -79,7 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("template", help="write the input template workbook")
-    p.add_argument("-o", "--output", default="企业数据模板.xlsx")
+    p.add_argument(
+        "-o", "--output", help="default 企业数据模板.xlsx (历史面板模板.xlsx with --panel)"
+    )
+    p.add_argument(
+        "--panel", action="store_true", help="the history panel template (readiness training)"
+    )
 
     p = sub.add_parser("criteria", help="rule sets in force")
     csub = p.add_subparsers(dest="action", required=True)
@@ -93,13 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--firms", type=int, default=10_000)
     p.add_argument("--years", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--start-year", type=int, default=2019)
+    p.add_argument("--start-year", type=int, default=2021)
     p.add_argument("-o", "--output", default="synthetic_panel.parquet", help=".parquet or .csv")
     p = sub.add_parser("train", help="train readiness models on a history panel")
     p.add_argument("panel", help="history panel: .parquet, .csv or .xlsx (docs/readiness.md)")
     p.add_argument("--synthetic", action="store_true", help="the panel is simulated (合成数据)")
     p.add_argument("--models-dir", help="where model versions are kept (default data/models)")
     p.add_argument("--use", action="store_true", help="make the new version the current one")
+    p = sub.add_parser("drift", help="how far new firms are from the model's training data")
+    p.add_argument("file", help="firms to compare: .xlsx, .xls, .csv or .parquet (batch input)")
+    p.add_argument("--model", help="model version (default: the current one)")
+    p.add_argument("--models-dir", help="where model versions are kept (default data/models)")
     p = sub.add_parser("models", help="readiness model versions")
     msub = p.add_subparsers(dest="action", required=True)
     m = msub.add_parser("list")
@@ -122,13 +131,16 @@ def main(argv: list[str] | None = None) -> int:
             return _synth(args)
         if args.command in ("train", "models"):
             return _models(args)
+        if args.command == "drift":
+            return _drift(args)
         if args.command in ("serve", "worker", "db", "demo"):
             return service_cli.run(args)
         if args.command == "template":
             from batch import write_template
 
-            write_template(Path(args.output))
-            print(f"模板已写入 {args.output}")
+            output = args.output or ("历史面板模板.xlsx" if args.panel else "企业数据模板.xlsx")
+            write_template(Path(output), panel=args.panel)
+            print(f"模板已写入 {output}")
             return 0
         return _criteria(args)
     except InputError as exc:
@@ -140,6 +152,49 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        from batch import BatchError
+
+        if isinstance(exc, BatchError):  # a file that cannot be read at all
+            print(f"无法读取文件：{exc.zh}\nCannot read the file: {exc.en}", file=sys.stderr)
+            return 2
+        raise
+
+
+def _drift(args) -> int:
+    from batch import read_tables
+    from batch.run import prepare
+    from scoring.api import iter_evaluations
+    from scoring.readiness import bundle, drift
+    from scoring.readiness.features import single_year_features
+
+    directory = Path(args.models_dir) if args.models_dir else bundle.MODELS_DIR
+    model = bundle.load(args.model, directory)
+    if model is None:
+        raise ValueError("no readiness model is current: tiering models use VERSION")
+    if not model.meta.get("reference"):
+        raise ValueError(f"model {model.version} keeps no training distribution: retrain it")
+    parts = []
+    for table in read_tables(Path(args.file)):
+        canonical, scale, reasons, _ = prepare(table)
+        keep = canonical[(reasons == "").to_numpy()].reset_index(drop=True)
+        for _, ev in iter_evaluations(keep, scale=scale):
+            parts.append(single_year_features(ev))
+    X = pd.concat(parts, ignore_index=True)
+    table = drift.psi_table(model.meta["reference"], X)
+    kind = "（基于模拟数据训练）" if model.meta.get("synthetic") else ""
+    print(f"模型 {model.version}{kind} · 新数据 {len(X)} 家企业")
+    print("PSI < 0.1 稳定，0.1–0.25 轻度偏移，> 0.25 显著偏移")
+    print(f"{'特征':<28}{'PSI':>8}  {'结论':<8}{'训练时未知':>10}{'新数据未知':>10}")
+    for r in table.itertuples():
+        print(
+            f"{r.feature:<28}{r.psi:>8.3f}  {drift.VERDICT_ZH[r.verdict]:<8}"
+            f"{r.unknown_ref:>10.1%}{r.unknown_new:>10.1%}"
+        )
+    major = int((table["verdict"] == "major").sum())
+    if major:
+        print(f"{major} 个特征显著偏移：晋级概率请谨慎解读，建议用本地历史数据重新训练")
+    return 0
 
 
 def _assess(args) -> int:
@@ -203,9 +258,34 @@ def render_text(result, lang: str = "zh") -> str:
             lines.append(f"  {step.name_zh if zh else step.ladder}: {status}{lead}")
             for need in step.needs_zh if zh else step.needs_en:
                 lines.append(f"     - {need}")
+    lines += _readiness_lines(result.readiness, zh)
     for issue in result.input_issues:
         lines.append(f"! {issue.field}: {issue.zh if zh else issue.en} {issue.value}")
     return "\n".join(lines)
+
+
+def _readiness_lines(r, zh: bool) -> list[str]:
+    """The readiness model's probabilities and top actions, with what it was trained on."""
+    if r is None:
+        return []
+
+    def pct(p: float | None) -> str:
+        return "—" if p is None else f"{p:.0%}"
+
+    head = "晋级概率（模型" if zh else "Readiness (model"
+    lines = ["", f"{head} {r.model_version}，{r.note_zh if zh else r.note_en}）"]
+    h12, h24 = ("12个月内", "24个月内") if zh else ("12 months", "24 months")
+    for ladder, p12 in r.within_12m.items():
+        p24 = r.within_24m.get(ladder)
+        if p12 is not None or p24 is not None:
+            name = LADDER_NAMES[ladder][0 if zh else 1]
+            lines.append(f"  {name}: {h12} {pct(p12)}  {h24} {pct(p24)}")
+    if r.actions:
+        name = LADDER_NAMES[r.actions_ladder][0 if zh else 1]
+        lines.append(f"  最能提高{name}概率的措施：" if zh else f"  What raises {name} most:")
+        for a in r.actions:
+            lines.append(f"     - {a.zh if zh else a.en}: {pct(a.probability)} (+{pct(a.gain)})")
+    return lines
 
 
 def _batch(args) -> int:
@@ -309,13 +389,12 @@ def _models(args) -> int:
         bundle.use(args.version, directory)
         print(f"当前晋级概率模型：{args.version}")
         return 0
+    from batch.panel import read_panel
+
     path = Path(args.panel)
-    if path.suffix.lower() == ".parquet":
-        panel = pd.read_parquet(path)
-    elif path.suffix.lower() == ".csv":
-        panel = pd.read_csv(path, encoding="utf-8-sig")
-    else:
-        panel = pd.read_excel(path)
+    panel = read_panel(path)
+    if panel.attrs.get("cell_errors"):
+        print(f"提示：{panel.attrs['cell_errors']} 个单元格无法识别，按未知处理")
     trained = bundle.train(panel, trained_on=path.name, synthetic=args.synthetic)
     folder = trained.save(directory)
     report = pd.DataFrame(trained.meta["evaluation"])

@@ -1,6 +1,6 @@
-"""Upgrade readiness: the history panel, its labels, and the synthetic panel simulator.
-
-The model itself (issue 5) builds on these.
+"""Upgrade readiness: the history panel and its labels, the synthetic panel simulator, the
+model (``model``), its evaluation, saved versions (``bundle``), predictions for assessed firms
+(``predict``), per-firm actions (``explain``) and drift (``drift``). docs/readiness.md.
 """
 
 from scoring.readiness.panel import HORIZONS, KEYS, STATUS, PanelError, check_panel, derive_labels

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,17 +19,23 @@ import numpy as np
 import pandas as pd
 import skops.io as sio
 
+from scoring.readiness import drift
 from scoring.readiness.evaluate import evaluate
 from scoring.readiness.features import build_features
 from scoring.readiness.model import ReadinessModel
 from scoring.readiness.panel import HORIZONS, STATUS, check_panel, derive_labels
+from scoring.readiness.reliability import reliability_svg
 from scoring.rulesets import LADDERS
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "data" / "models"
+# where model versions live: TIERING_MODELS_DIR, else data/models of the source tree
+MODELS_DIR = Path(
+    os.environ.get("TIERING_MODELS_DIR") or Path(__file__).resolve().parents[2] / "data" / "models"
+)
 TRUSTED = [
     "scoring.readiness.model.ReadinessModel",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.frozen._frozen.FrozenEstimator",
 ]
 
 
@@ -69,6 +76,12 @@ class ReadinessBundle:
             json.dumps(self.meta, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
         )
         (target / "MODEL_CARD.md").write_text(model_card(self.meta), encoding="utf-8")
+        if self.meta.get("reliability"):
+            title = f"晋级概率模型 {version} 校准图" + (
+                "（基于模拟数据训练）" if self.meta.get("synthetic") else ""
+            )
+            svg = reliability_svg(pd.DataFrame(self.meta["reliability"]), title)
+            (target / "reliability.svg").write_text(svg, encoding="utf-8")
         return target
 
 
@@ -94,15 +107,19 @@ def model_card(meta: dict) -> str:
     for r in meta.get("evaluation", []):
         if r.get("model_auc") is None:
             rows.append(
-                f"| {r['ladder']} | {r['horizon']} y | too few gains to evaluate | | | | | |"
+                f"| {r['ladder']} | {r['horizon']} y | too few gains to evaluate: "
+                "not shipped | | | | | |"
             )
             continue
+        if f"{r['ladder']}/{r['horizon']}" not in meta.get("models", []):
+            r = {**r, "ladder": f"{r['ladder']} (not shipped: AUC < {MIN_AUC})"}
         rows.append(
             f"| {r['ladder']} | {r['horizon']} y | {r['model_auc']:.3f} | {r['rules_auc']:.3f} | "
             f"{r['logistic_auc']:.3f} | {r['model_brier']:.4f} | {r['rules_brier']:.4f} | "
             f"{r['model_ece']:.3f} |"
         )
     horizons = ", ".join(str(h) for h in meta.get("horizons", []))
+    slices = _slice_lines(meta.get("slices", []))
     return f"""# Readiness model {meta.get("version", "")}
 
 Created {meta.get("created", "")}. One calibrated, monotone-constrained gradient-boosting
@@ -123,12 +140,54 @@ Labels are derived from yearly status columns (docs/readiness.md), never typed i
 ## Evaluation (held-out firms, last labelled year)
 {chr(10).join(rows)}
 
+Calibration: `reliability.svg` beside this card (predicted against observed, test rows).
+
+## Metrics by slice (the model, 12 months; AUC where a slice has at least 5 gains)
+{slices}
+
 ## Limits
 - Learns only what the training panel shows; a rule change after training (new rule sets)
   is not in it. Retrain (`tiering train`) on a bureau's own history before relying on it.
 - Ladders with few gains in the training data get no model or a weak one (see the table).
 - Rule sets assumed: {", ".join(meta.get("criteria_versions", []))}.
 """
+
+
+def _slice_lines(slices: list[dict]) -> str:
+    rows = [r for r in slices if r["horizon"] == 1]
+    if not rows:
+        return "Not evaluated."
+    lines = [
+        "| ladder | by | slice | firms | gains | AUC | Brier |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        auc = f"{r['auc']:.3f}" if r.get("auc") is not None else "—"
+        lines.append(
+            f"| {r['ladder']} | {r['by']} | {r['slice']} | {r['n']} | {r['positives']} | "
+            f"{auc} | {r['brier']:.4f} |"
+        )
+    return "\n".join(lines)
+
+
+MIN_AUC = 0.70  # a model that ranks held-out firms worse than this is not shipped
+
+
+def _withheld(report) -> set[tuple[str, int]]:
+    """(ladder, horizon) pairs whose evaluation fell short of ``MIN_AUC`` or could not be
+    made (too few gains among the held-out firms)."""
+    if report is None:
+        return set()
+    table = report.table
+    auc = table["model_auc"] if "model_auc" in table else pd.Series(np.nan, index=table.index)
+    bad = auc.isna() | (auc < MIN_AUC)
+    return {(r.ladder, int(r.horizon)) for r in table[bad].itertuples()}
+
+
+def _records(frame: pd.DataFrame | None) -> list[dict]:
+    if frame is None or frame.empty:
+        return []
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def load(version: str | None = None, directory: Path = MODELS_DIR) -> ReadinessBundle | None:
@@ -179,7 +238,8 @@ def train(
 ) -> ReadinessBundle:
     """Evaluate on held-out firms and years, then fit every (ladder, horizon) on all labels."""
     panel = check_panel(panel)
-    report = evaluate(panel, horizons=horizons) if evaluate_first else pd.DataFrame()
+    report = evaluate(panel, horizons=horizons) if evaluate_first else None
+    withheld = _withheld(report)
     X = build_features(panel)
     labels = derive_labels(panel, horizons)
     models = {}
@@ -189,21 +249,15 @@ def train(
             known = y.notna()
             if y[known].nunique() < 2 or y[known].sum() < 10:
                 continue  # too few gains to learn from: no model, no figure shown
+            if (ladder, h) in withheld:
+                continue  # it ranked held-out firms too poorly to show anyone its figure
             models[f"{ladder}/{h}"] = ReadinessModel(ladder=ladder, horizon=h).fit(
                 X[known], y[known].astype(int)
             )
     from scoring.api import assess_frame
 
-    versions_used = sorted(
-        set(
-            ";".join(
-                assess_frame(panel.drop(columns=["firm_id"]).head(2000))["criteria_version"].astype(
-                    str
-                )
-            ).split(";")
-        )
-        - {""}
-    )
+    sample = assess_frame(panel.drop(columns=["firm_id"]).head(2000), readiness=None)
+    versions_used = sorted(set(";".join(sample["criteria_version"].astype(str)).split(";")) - {""})
     meta = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "trained_on": trained_on,
@@ -216,6 +270,9 @@ def train(
         "features": list(X.columns),
         "status_columns": STATUS,
         "criteria_versions": versions_used,
-        "evaluation": report.replace({np.nan: None}).to_dict("records"),
+        "evaluation": _records(report.table if report else None),
+        "slices": _records(report.slices if report else None),
+        "reliability": _records(report.reliability if report else None),
+        "reference": drift.reference(X),
     }
     return ReadinessBundle(models, meta)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -44,12 +45,57 @@ def split(panel: pd.DataFrame, labels: pd.Series) -> tuple[np.ndarray, np.ndarra
     return known & ~held_out & (years < last), known & held_out & (years == last)
 
 
-def evaluate(panel: pd.DataFrame, ladders=LADDERS, horizons=(1, 2)) -> pd.DataFrame:
-    """AUC, Brier score and ECE of the model and both baselines per (ladder, horizon)."""
+SIZE_BANDS = (0, 20e6, 100e6, 400e6, np.inf)  # revenue y0, yuan
+SIZE_LABELS = ("<2000万元", "2000万–1亿元", "1亿–4亿元", "≥4亿元")
+MIN_SLICE_POSITIVES = 5  # fewer gains in a slice give an AUC that means nothing: not shown
+
+
+@dataclass
+class Report:
+    """``table``: one row per (ladder, horizon) with each estimator's AUC, Brier and ECE;
+    ``slices``: the model's metrics per region, industry and size band; ``reliability``: the
+    model's calibration bins (mean predicted, observed rate, count) on the test rows."""
+
+    table: pd.DataFrame
+    slices: pd.DataFrame
+    reliability: pd.DataFrame
+
+
+def slice_keys(panel: pd.DataFrame) -> dict[str, pd.Series]:
+    """The groups the metrics are broken down by: the province (first two digits of the
+    region code), the industry (GB/T 4754 section of ``industry_code`` where given, else the
+    high-tech field) and the revenue band."""
+    region = panel.get("region_code", pd.Series("", index=panel.index)).astype("string")
+    industry = panel.get("industry_code", pd.Series(pd.NA, index=panel.index)).astype("string")
+    field = panel.get("high_tech_field", pd.Series(pd.NA, index=panel.index)).astype("string")
+    revenue = pd.to_numeric(panel.get("revenue_y0"), errors="coerce")
+    return {
+        "region": region.str[:2].fillna("未知"),
+        "industry": industry.str[:1].fillna(field).fillna("未知"),
+        "size": pd.cut(revenue, SIZE_BANDS, labels=SIZE_LABELS, right=False)
+        .astype("string")
+        .fillna("未知"),
+    }
+
+
+def reliability_bins(y, p, bins: int = 10) -> pd.DataFrame:
+    """Equal-width bins of predicted probability: mean prediction, observed rate, count."""
+    y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
+    which = np.clip(np.digitize(p, np.linspace(0, 1, bins + 1)[1:-1]), 0, bins - 1)
+    frame = pd.DataFrame({"bin": which, "y": y, "p": p}).groupby("bin")
+    return pd.DataFrame(
+        {"predicted": frame["p"].mean(), "observed": frame["y"].mean(), "count": frame.size()}
+    ).reset_index()
+
+
+def evaluate(panel: pd.DataFrame, ladders=LADDERS, horizons=(1, 2)) -> Report:
+    """AUC, Brier score and ECE of the model and both baselines per (ladder, horizon), the
+    model's metrics per slice, and its reliability bins."""
     panel = check_panel(panel)
     X = build_features(panel)
     labels = derive_labels(panel, horizons)
-    rows = []
+    keys = slice_keys(panel)
+    rows, slices, bins = [], [], []
     for ladder in ladders:
         for h in horizons:
             y = labels[f"{ladder}_in_{h}y"]
@@ -75,6 +121,40 @@ def evaluate(panel: pd.DataFrame, ladders=LADDERS, horizons=(1, 2)) -> pd.DataFr
                 result[f"{name}_auc"] = roc_auc_score(yte, p)
                 result[f"{name}_brier"] = brier_score_loss(yte, p)
                 result[f"{name}_ece"] = expected_calibration_error(yte, p)
+                if name == "model":
+                    model_p = p
             result["brier_gain_vs_rules"] = 1 - result["model_brier"] / result["rules_brier"]
             rows.append(result)
-    return pd.DataFrame(rows)
+            bins.append(reliability_bins(yte, model_p).assign(ladder=ladder, horizon=h))
+            slices += _slice_rows(ladder, h, yte.to_numpy(), model_p, keys, test)
+    return Report(
+        pd.DataFrame(rows),
+        pd.DataFrame(slices),
+        pd.concat(bins, ignore_index=True) if bins else pd.DataFrame(),
+    )
+
+
+def _slice_rows(ladder, horizon, y, p, keys: dict[str, pd.Series], test) -> list[dict]:
+    out = []
+    for by, key in keys.items():
+        values = key[test].to_numpy()
+        for value in sorted(set(values)):
+            at = values == value
+            positives = int(y[at].sum())
+            out.append(
+                {
+                    "ladder": ladder,
+                    "horizon": horizon,
+                    "by": by,
+                    "slice": value,
+                    "n": int(at.sum()),
+                    "positives": positives,
+                    "auc": roc_auc_score(y[at], p[at])
+                    if MIN_SLICE_POSITIVES <= positives < at.sum()
+                    else None,
+                    "brier": brier_score_loss(y[at], p[at], labels=[0, 1]),
+                    "mean_predicted": float(p[at].mean()),
+                    "observed": float(y[at].mean()),
+                }
+            )
+    return out

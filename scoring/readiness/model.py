@@ -9,22 +9,33 @@ contract (parameters stored unchanged in ``__init__``, learning in ``fit``, ``*_
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import ThreadpoolController
 
-from scoring.readiness.features import monotone_directions
+from scoring.readiness.features import model_columns, monotone_directions
+
+
+@functools.cache
+def _openmp() -> ThreadpoolController:
+    return ThreadpoolController()  # after scikit-learn has loaded its OpenMP runtime
 
 
 class ReadinessModel(ClassifierMixin, BaseEstimator):
-    """Gradient boosting with monotone constraints, calibrated by isotonic regression."""
+    """Gradient boosting with monotone constraints, calibrated by isotonic regression on a
+    held-out share ``cv`` of the rows (or on cross-validated predictions when ``cv`` is an int)."""
 
     def __init__(
         self,
@@ -34,7 +45,7 @@ class ReadinessModel(ClassifierMixin, BaseEstimator):
         learning_rate: float = 0.1,
         max_leaf_nodes: int = 15,
         min_samples_leaf: int = 40,
-        cv: int = 3,
+        cv: int | float = 0.25,
         random_state: int = 0,
     ):
         self.ladder = ladder
@@ -54,7 +65,9 @@ class ReadinessModel(ClassifierMixin, BaseEstimator):
         # entirely unknown trips the booster's binning: keep the ones known often enough
         enough = max(20, int(0.005 * len(X)))
         self.columns_ = [
-            c for c in X.columns if X[c].notna().sum() >= enough and X[c].nunique() >= 2
+            c
+            for c in model_columns(X.columns, self.ladder)
+            if X[c].notna().sum() >= enough and X[c].nunique() >= 2
         ]
         X = X[self.columns_]
         self.monotonic_cst_ = monotone_directions(self.columns_, self.ladder)
@@ -66,17 +79,32 @@ class ReadinessModel(ClassifierMixin, BaseEstimator):
             min_samples_leaf=self.min_samples_leaf,
             random_state=self.random_state,
         )
-        # one booster on all rows, calibrated on cross-validated predictions (ensemble=False):
-        # a third of the size of keeping a booster per fold, and as well calibrated here
-        self.calibrated_ = CalibratedClassifierCV(
-            booster, method="isotonic", cv=self.cv, ensemble=False
-        )
-        self.calibrated_.fit(X, y)
+        if isinstance(self.cv, float):
+            # a share of the rows held out for the isotonic calibration: one booster fit
+            # instead of cv + 1, as well calibrated when there are thousands of rows
+            fit_X, cal_X, fit_y, cal_y = train_test_split(
+                X, y, test_size=self.cv, stratify=y, random_state=self.random_state
+            )
+            booster.fit(fit_X, fit_y)
+            self.calibrated_ = CalibratedClassifierCV(
+                FrozenEstimator(booster), method="isotonic", cv=2
+            )
+            self.calibrated_.fit(cal_X, cal_y)
+        else:
+            # one booster on all rows, calibrated on cross-validated predictions
+            self.calibrated_ = CalibratedClassifierCV(
+                booster, method="isotonic", cv=self.cv, ensemble=False
+            )
+            self.calibrated_.fit(X, y)
         self.classes_ = self.calibrated_.classes_
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return self.calibrated_.predict_proba(pd.DataFrame(X)[self.columns_])
+        # one OpenMP thread: predictions here are small, and the booster's threads handing
+        # work back and forth while the web server or tests keep the cores busy made one
+        # firm's readiness take a second instead of a few milliseconds
+        with _openmp().limit(limits=1, user_api="openmp"):
+            return self.calibrated_.predict_proba(pd.DataFrame(X)[self.columns_])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from scoring.api import assess_frame
+from scoring.engine import PATH
 from scoring.readiness.panel import STATUS
 from scoring.rulesets import LADDERS
 
@@ -56,6 +56,9 @@ class Assumptions:
             "little_giant": 0.30,
         }
     )
+    # firms already holding lower rungs are in the bureau's pipeline and apply more readily:
+    # log-odds added to the propensity per lower rung held
+    engagement_per_rung: float = 0.8
     approve_if_eligible: float = 0.85  # review noise: eligible applicants still fail sometimes
     approve_if_not: float = 0.005  # … and a few ineligible ones pass (rules are not all data)
     validity_years: dict = field(
@@ -75,10 +78,12 @@ def simulate_panel(
     years: int,
     *,
     seed: int = 0,
-    start_year: int = 2019,
+    start_year: int = 2021,
     assume: Assumptions | None = None,
 ) -> pd.DataFrame:
     """``firms`` × ``years`` rows (fiscal years ``start_year`` …), statuses as of each year."""
+    from scoring.api import assess_frame  # scoring.api reaches the model: import late
+
     a = assume or Assumptions()
     rng = np.random.default_rng(seed)
     n = firms
@@ -124,12 +129,15 @@ def simulate_panel(
             lapsed = held[ladder] & (year - since[ladder] >= a.validity_years[ladder])
             held[ladder] &= ~lapsed
             frame[STATUS[ladder]] = held[ladder].astype(float)
-        scored = assess_frame(frame)
+        scored = assess_frame(frame, readiness=None)  # the rules alone decide applications
         if t >= a.burn_in_years:
             rows.append(frame)
+        engaged = {ladder: sum(held[k] for k in PATH[: PATH.index(ladder)]) for ladder in LADDERS}
         for ladder in LADDERS:  # this year's applications, decided during the next year
             eligible = (scored[f"{ladder}_status"].astype(str) == "eligible").to_numpy()
-            applies = ~held[ladder] & (rng.random(n) < a.propensity[ladder])
+            odds = np.log(a.propensity[ladder] / (1 - a.propensity[ladder]))
+            propensity = 1 / (1 + np.exp(-(odds + a.engagement_per_rung * engaged[ladder])))
+            applies = ~held[ladder] & (rng.random(n) < propensity)
             approve = rng.random(n) < np.where(eligible, a.approve_if_eligible, a.approve_if_not)
             new = applies & approve
             held[ladder] |= new
