@@ -23,7 +23,9 @@ def _score_partition(part: pd.DataFrame, scale: dict, as_of, mode: str) -> pd.Da
     for col in OUTPUT_COLUMNS:
         if isinstance(result[col].dtype, pd.CategoricalDtype):
             result[col] = result[col].astype(str)
-    result["row_errors"] = result["row_errors"].astype(str)
+    for col in ("row_errors", "readiness_model"):
+        if col in result:
+            result[col] = result[col].astype(str)
     return result
 
 

@@ -22,6 +22,7 @@ from scoring import LADDERS
 from scoring.api import collect_results, iter_evaluations
 from scoring.engine import PATH
 from scoring.gaps import NEAR_POINTS, NEAR_SHARE, gap_focus, gaps_frame, near_masks, near_threshold
+from scoring.readiness.predict import resolve
 from scoring.rulesets import LADDER_NAMES
 
 DEFAULT_LIMITS = Limits()
@@ -35,6 +36,7 @@ class Summary:
     rejected: int = 0
     status: dict[str, Counter] = field(default_factory=lambda: {k: Counter() for k in LADDERS})
     versions: Counter = field(default_factory=Counter)
+    models: Counter = field(default_factory=Counter)  # readiness model labels of scored rows
     near: Counter = field(default_factory=Counter)  # firms one rule short, per ladder
     near_any: int | None = None  # firms near at least one ladder (xlsx output only)
     gap_scope: str = ""
@@ -51,6 +53,8 @@ class Summary:
         for ladder in LADDERS:
             self.status[ladder].update(_counts(results.loc[scored, f"{ladder}_status"]))
         self.versions.update(_counts(results.loc[scored, "criteria_version"]))
+        if "readiness_model" in results:
+            self.models.update(_counts(results.loc[scored, "readiness_model"]))
 
     def describe(self, table: Table) -> None:
         """What the file's header meant: recognized and passed-through columns, notes."""
@@ -107,6 +111,8 @@ class Summary:
             out.append({"项目": "差距明细范围", "数值": self.gap_scope})
         for version, count in self.versions.most_common():
             out.append({"项目": f"规则版本 {version}", "数值": count})
+        for model, count in self.models.most_common():
+            out.append({"项目": f"晋级概率模型 {model}", "数值": count})
         out.append({"项目": "识别的列", "数值": "、".join(self.recognized)})
         if self.passed_through:
             out.append({"项目": "未识别、原样保留的列", "数值": "、".join(self.passed_through)})
@@ -125,6 +131,7 @@ class Summary:
             lines.append(f"  {LADDER_NAMES[ladder][0]}: {parts}")
         if self.near_any is not None:
             lines.append(f"  临近门槛：{self.near_any} 家（见“临近门槛”表）")
+        lines += [f"  晋级概率模型：{m}" for m in self.models]
         lines += [f"  说明：{n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -193,6 +200,7 @@ def score_table(
     all_gaps: bool = False,
     prepared: Prepared | None = None,
     rows: slice | None = None,
+    readiness: Any = "current",
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     """Results (the sheet's own columns, then the output contract), and with ``with_gaps``
     the gaps table and the firms near a ladder's threshold (``scoring.gaps.near_threshold``),
@@ -233,7 +241,7 @@ def score_table(
         chunk_rows=chunk_rows,
         scale=scale,
     )
-    contract = collect_results(n, evaluations, on_chunk)
+    contract = collect_results(n, evaluations, on_chunk, readiness=resolve(readiness))
     contract.index = table.data.index
     special = (reasons != "").to_numpy()
     errors = contract["row_errors"].astype(object)
@@ -413,7 +421,9 @@ def _rejected_sheet(rejected: pd.DataFrame) -> pd.DataFrame:
         c
         for c in rejected.columns
         if not c.endswith(("_status", "_score", "_route", "_failed", "_missing"))
-        and c not in ("row_status", "gazelle_ruleset", "next_rung", "criteria_version")
+        and not c.endswith(("_readiness", "_readiness_24m"))
+        and c
+        not in ("row_status", "gazelle_ruleset", "next_rung", "criteria_version", "readiness_model")
     ]
     out = rejected[keep].rename(columns={"row_errors": "未评价原因"})
     return out

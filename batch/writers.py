@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from scoring import LADDERS, OUTPUT_COLUMNS
+from scoring.readiness.predict import READINESS_COLUMNS
 from scoring.rulesets import LADDER_NAMES
 
 STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺数据）", "": ""}
@@ -24,7 +25,8 @@ PART_ZH = {
     "route": "判定依据",
     "failed": "未满足规则",
     "missing": "缺少数据",
-    "readiness": "晋级概率",
+    "readiness": "12个月内晋级概率",
+    "readiness_24m": "24个月内晋级概率",
 }
 OTHER_ZH = {
     "row_status": "行状态",
@@ -32,6 +34,7 @@ OTHER_ZH = {
     "gazelle_ruleset": "瞪羚企业适用规则",
     "next_rung": "建议下一目标",
     "criteria_version": "规则版本",
+    "readiness_model": "晋级概率模型版本",
 }
 RISKY = r"^[=+\-@\t\r]"
 RISKY_FIRST = "=+-@\t\r"
@@ -119,7 +122,8 @@ def _for_humans(results: pd.DataFrame) -> pd.DataFrame:
         out[col] = values.cat.rename_categories(
             [names.get(str(c), "") for c in values.cat.categories]
         )
-    out.columns = [output_label(c) if c in OUTPUT_COLUMNS else c for c in out.columns]
+    contract = set(OUTPUT_COLUMNS) | set(READINESS_COLUMNS)
+    out.columns = [output_label(c) if c in contract else c for c in out.columns]
     return out
 
 

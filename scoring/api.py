@@ -19,6 +19,12 @@ from scoring.engine import STATUS_OF_CODE, Coded, Evaluation, evaluate, next_run
 from scoring.explain import RowView, ladder_assessment, upgrade_path
 from scoring.fields import FIELDS, CellError, canonicalize
 from scoring.models import Assessment, InputIssue, Number
+from scoring.readiness.predict import (
+    READINESS_COLUMNS,
+    readiness_columns,
+    readiness_of_row,
+    resolve,
+)
 from scoring.rulesets import LADDERS, RuleSet, with_overrides
 
 OUTPUT_COLUMNS = [
@@ -75,12 +81,19 @@ def assess(
     mode: str = "new",
     overrides: dict[str, Any] | None = None,
     today: dt.date | None = None,
+    readiness: Any = "current",
 ) -> Assessment:
-    """Assess one firm on every ladder: status, score, trace, gaps and upgrade path."""
+    """Assess one firm on every ladder: status, score, trace, gaps and upgrade path, and the
+    readiness model's probabilities (``readiness``: a bundle, ``"current"`` or None)."""
     data = _firm_dict(firm)
     frame = canonicalize(pd.DataFrame([data], columns=list(data)))
     ev = evaluate(frame, as_of=as_of, mode=mode, rulesets=_rulesets(overrides), today=today)
-    return _assessment(ev, 0, data, next_rungs(ev), _criteria_versions(ev))
+    chances = _readiness(ev, resolve(readiness))
+    result = _assessment(ev, 0, data, next_rungs(ev), _criteria_versions(ev), chances)
+    if chances is not None:
+        options = {"as_of": as_of, "mode": mode, "today": today, "overrides": overrides}
+        _with_actions([result], ev, [0], chances[0], **options)
+    return result
 
 
 def assess_many(
@@ -89,6 +102,7 @@ def assess_many(
     as_of: dt.date | None = None,
     mode: str = "new",
     today: dt.date | None = None,
+    readiness: Any = "current",
 ) -> list[Assessment | InputError]:
     """Full assessments of many firms in one vectorized pass (the service batches concurrent
     requests this way). Each result is what ``assess`` gives for that firm alone; a firm that
@@ -108,12 +122,57 @@ def assess_many(
         frame = canonicalize(pd.DataFrame(datas, columns=columns))
         ev = evaluate(frame, as_of=as_of, mode=mode, today=today)
         rungs, versions = next_rungs(ev), _criteria_versions(ev)
+        chances = _readiness(ev, resolve(readiness))
         for row, (i, data) in enumerate(good):
-            out[i] = _assessment(ev, row, data, rungs, versions)
+            out[i] = _assessment(ev, row, data, rungs, versions, chances)
+        if chances is not None:
+            rows = list(range(len(good)))
+            options = {"as_of": as_of, "mode": mode, "today": today}
+            _with_actions([out[i] for i, _ in good], ev, rows, chances[0], **options)
     return out
 
 
-def _assessment(ev: Evaluation, row: int, data: dict, rungs: Coded, versions: Coded) -> Assessment:
+def _readiness(ev: Evaluation, bundle) -> tuple[Any, dict] | None:
+    return None if bundle is None else (bundle, readiness_columns(ev, bundle))
+
+
+def _with_actions(
+    results: list[Assessment], ev: Evaluation, rows: list[int], bundle, **options
+) -> None:
+    """Each firm's actions for the first rung of its path that an amount can bring closer,
+    sorted by the gain in probability; every firm of the batch is re-scored in one pass
+    (``scoring.readiness.explain``) with the same ``options`` (as_of, mode, today, overrides)."""
+    from scoring.readiness.explain import firm_actions
+
+    items = []
+    for result, row in zip(results, rows, strict=True):
+        typed = {f: _plain(col[row]) for f, col in ev.frame.columns.items()}
+        path = [step.ladder for step in result.path]
+        gaps = {k: result.ladders[k].gaps for k in path}
+        items.append(({f: v for f, v in typed.items() if v is not None}, path, gaps))
+    chosen = firm_actions(bundle, items, **options)
+    for result, (ladder, actions) in zip(results, chosen, strict=True):
+        result.readiness.actions_ladder = ladder
+        result.readiness.actions = actions
+
+
+def _plain(value):
+    """A canonical cell as a plain Python value (None when unknown)."""
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else value
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    return value
+
+
+def _assessment(
+    ev: Evaluation,
+    row: int,
+    data: dict,
+    rungs: Coded,
+    versions: Coded,
+    chances: tuple[Any, dict] | None = None,
+) -> Assessment:
     view = RowView(ev, row)
     ladders = {ladder: ladder_assessment(ev, ladder, row, view) for ladder in LADDERS}
     rung = rungs[row] or None
@@ -135,6 +194,7 @@ def _assessment(ev: Evaluation, row: int, data: dict, rungs: Coded, versions: Co
             if e.row == row
         ],
         input_hash=input_hash(data),
+        readiness=None if chances is None else readiness_of_row(*chances, row),
     )
 
 
@@ -180,8 +240,10 @@ def assess_frame(
     today: dt.date | None = None,
     chunk_rows: int = CHUNK_ROWS,
     scale: dict[str, float] | None = None,
+    readiness: Any = "current",
 ) -> pd.DataFrame:
-    """Score many firms: the input columns followed by the batch output contract columns.
+    """Score many firms: the input columns followed by the batch output contract columns
+    (with the readiness columns when a readiness model is given or current).
 
     Rows keep their input order. A row without a name is ``rejected`` with the reason; every
     other row is ``scored``, with the cells that were ignored listed in ``row_errors``.
@@ -197,14 +259,15 @@ def assess_frame(
         chunk_rows=chunk_rows,
         scale=scale,
     )
-    result = collect_results(len(df), evaluations)
+    result = collect_results(len(df), evaluations, readiness=resolve(readiness))
     result.index = df.index
-    passthrough = df.drop(columns=[c for c in OUTPUT_COLUMNS if c in df.columns])
+    passthrough = df.drop(columns=[c for c in result.columns if c in df.columns])
     return pd.concat([passthrough, result], axis=1)
 
 
-def collect_results(n: int, evaluations, on_chunk=None) -> pd.DataFrame:
-    """The output contract columns for ``n`` rows from (rows, Evaluation) chunks.
+def collect_results(n: int, evaluations, on_chunk=None, readiness=None) -> pd.DataFrame:
+    """The output contract columns for ``n`` rows from (rows, Evaluation) chunks, and the
+    readiness columns when ``readiness`` is a model bundle.
 
     ``on_chunk(rows, ev)`` sees every chunk too (the batch collects gaps that way).
     """
@@ -212,14 +275,18 @@ def collect_results(n: int, evaluations, on_chunk=None) -> pd.DataFrame:
     for rows, ev in evaluations:
         if on_chunk is not None:
             on_chunk(rows, ev)
-        for name, col in result_columns(ev).items():
+        columns = result_columns(ev)
+        if readiness is not None:
+            columns.update(readiness_columns(ev, readiness))
+        for name, col in columns.items():
             if isinstance(col, Coded):
                 merged.setdefault(name, Coded(n)).assign(rows, col.codes, col.categories)
             else:
                 merged.setdefault(name, np.empty(n, dtype=col.dtype))[rows] = col
+    names = OUTPUT_COLUMNS + (READINESS_COLUMNS if readiness is not None else [])
     return pd.DataFrame(
         {name: col.categorical() if isinstance(col, Coded) else col for name, col in merged.items()}
-    )[OUTPUT_COLUMNS]
+    )[names]
 
 
 def iter_evaluations(
@@ -303,12 +370,16 @@ def what_if(
     as_of: dt.date | None = None,
     mode: str = "new",
     today: dt.date | None = None,
+    readiness: Any = "current",
 ) -> WhatIf:
     """Re-score a firm with changed inputs and/or changed thresholds; report what moved."""
     base = _firm_dict(firm)
     changed = _firm_dict({**base, **(changes or {})})
-    before = assess(base, as_of=as_of, mode=mode, today=today)
-    after = assess(changed, as_of=as_of, mode=mode, overrides=overrides, today=today)
+    bundle = resolve(readiness)
+    before = assess(base, as_of=as_of, mode=mode, today=today, readiness=bundle)
+    after = assess(
+        changed, as_of=as_of, mode=mode, overrides=overrides, today=today, readiness=bundle
+    )
     diffs = []
     for ladder in LADDERS:
         b, a = before.ladders[ladder], after.ladders[ladder]
@@ -341,9 +412,11 @@ def assess_pool(
     as_of: dt.date | None = None,
     mode: str = "new",
     today: dt.date | None = None,
+    readiness: Any = "current",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A pool of firms: the output contract per row and the near-threshold list (columns
-    ``row, ladder, rule_id, shortfall, zh``; see ``scoring.gaps.near_threshold``)."""
+    """A pool of firms: the output contract per row (with readiness when a model is current)
+    and the near-threshold list (columns ``row, ladder, rule_id, shortfall, zh``; see
+    ``scoring.gaps.near_threshold``)."""
     from scoring.gaps import near_threshold
 
     parts: list[pd.DataFrame] = []
@@ -353,7 +426,10 @@ def assess_pool(
         parts.append(near.assign(row=rows[near["row"].to_numpy(dtype=np.int64)]))
 
     contract = collect_results(
-        len(df), iter_evaluations(df, as_of=as_of, mode=mode, today=today), keep_near
+        len(df),
+        iter_evaluations(df, as_of=as_of, mode=mode, today=today),
+        keep_near,
+        readiness=resolve(readiness),
     )
     contract.index = df.index
     return contract, pd.concat(parts, ignore_index=True)

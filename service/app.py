@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
+from scoring.readiness.predict import current_bundle
 from service import errors
 from service.api import router as api_router
 from service.config import Settings, get_settings
@@ -51,4 +52,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    current_bundle()  # the readiness model loads once per process, not in the first request
     return app

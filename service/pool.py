@@ -87,10 +87,41 @@ def near_list(pool: pd.DataFrame, ladder: str | None = None) -> list[dict]:
                     "rule_id": item["rule_id"],
                     "shortfall": item["shortfall"],
                     "zh": item["zh"],
+                    "readiness": _chance(firm, item["ladder"]),
                 }
             )
     rows.sort(key=lambda r: (PATH.index(r["ladder"]), r["shortfall"]))
     return rows
+
+
+def _chance(firm, ladder: str) -> float | None:
+    """The firm's 12-month readiness for ``ladder`` from its latest assessment, if any."""
+    value = getattr(firm, f"{ladder}_readiness", None)
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def visit_first(pool: pd.DataFrame, limit: int = 10) -> list[dict]:
+    """Firms to visit first: not yet meeting their next rung, by the readiness model's
+    probability of reaching it within 12 months, highest first."""
+    rows = []
+    for firm in pool.itertuples():
+        ladder = getattr(firm, "next_rung", "") or ""
+        if ladder not in LADDER_NAMES or getattr(firm, f"{ladder}_status", "") == "eligible":
+            continue
+        chance = _chance(firm, ladder)
+        if chance is not None:
+            rows.append(
+                {
+                    "firm_id": firm.id,
+                    "name": firm.name,
+                    "ladder": ladder,
+                    "ladder_zh": LADDER_NAMES[ladder][0],
+                    "readiness": chance,
+                    "model": getattr(firm, "readiness_model", "") or "",
+                }
+            )
+    rows.sort(key=lambda r: -r["readiness"])
+    return rows[:limit]
 
 
 def export_xlsx(pool: pd.DataFrame) -> bytes:
@@ -115,6 +146,9 @@ def export_xlsx(pool: pd.DataFrame) -> bytes:
         )
         score = pool.get(f"{ladder}_score")
         out[f"{name}·得分"] = score.astype(float) if score is not None and len(pool) else []
+        chance = pool.get(f"{ladder}_readiness")
+        if chance is not None:
+            out[f"{name}·12个月内晋级概率"] = chance.astype(float) if len(pool) else []
     if len(pool):
         out["临近门槛"] = pool["near"].map(
             lambda items: "；".join(
@@ -123,6 +157,8 @@ def export_xlsx(pool: pd.DataFrame) -> bytes:
         )
         nxt = pool.get("next_rung", pd.Series("", index=pool.index)).fillna("")
         out["建议下一目标"] = nxt.map(lambda k: LADDER_NAMES[k][0] if k in LADDER_NAMES else "")
+        if "readiness_model" in pool:
+            out["晋级概率模型"] = pool["readiness_model"].fillna("").astype(str)
     buf = io.BytesIO()
     header = Format().set_bold().set_background_color("#DDEBF7")
     data = neutralize(out)

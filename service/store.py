@@ -109,6 +109,7 @@ def assess_and_store(
         input_snapshot=_jsonable(data),
         input_hash=input_hash(data),
         criteria_versions=result.criteria_version.split(";") if result.criteria_version else [],
+        model_version=result.readiness.model_version if result.readiness else None,
         mode=mode,
         as_of=as_of,
         result=result.model_dump(mode="json"),

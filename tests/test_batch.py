@@ -254,6 +254,12 @@ def test_xlsx_output_is_safe_and_complete(tmp_path):
         assert not any(str(h).startswith("__") for h in book.get_sheet_by_name(name).to_python()[0])
     summary = _sheet(out, "汇总")
     assert "一致" in summary["数值"].astype(str).tolist()
+    # readiness columns with Chinese headers, and the model (trained on simulated data) named
+    assert "高新技术企业·12个月内晋级概率\nhigh_tech_readiness" in results.columns
+    assert "高新技术企业·24个月内晋级概率\nhigh_tech_readiness_24m" in results.columns
+    model = results["晋级概率模型版本\nreadiness_model"].astype(str)
+    assert model.str.contains("基于模拟数据训练").all()
+    assert summary["项目"].astype(str).str.startswith("晋级概率模型").any()
 
 
 def test_gaps_sheet_lists_the_least_change(tmp_path):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from scoring import OUTPUT_COLUMNS
+from scoring.readiness.predict import READINESS_COLUMNS
 from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "data" / "example_firm.json"
@@ -83,7 +84,8 @@ def test_batch_writes_the_output_contract(tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM so Excel opens it as UTF-8
     result = pd.read_csv(target, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     source = pd.read_csv(ROOT / "data" / "sample_firms.csv", dtype=str, keep_default_na=False)
-    assert list(result.columns) == list(source.columns) + OUTPUT_COLUMNS
+    # the output contract, then the readiness columns (the shipped model is current)
+    assert list(result.columns) == list(source.columns) + OUTPUT_COLUMNS + READINESS_COLUMNS
     assert len(result) == len(source)
     assert (result["name"] == source["name"]).all()  # input order kept
     scored = (result["row_status"] == "scored").sum()

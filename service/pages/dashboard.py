@@ -44,6 +44,7 @@ def dashboard(
             "shown": len(view),
             "funnel": pools.funnel(view),
             "near": pools.near_list(view, f.ladder)[:PAGE_ROWS],
+            "visit": pools.visit_first(view),
             "firms": view.head(PAGE_ROWS).to_dict("records"),
             "targets": store.target_progress(session, user, everything),
             "query": request.url.query,

@@ -28,6 +28,8 @@ def test_assess_is_stateless_and_matches_the_library(client):
     assert body["criteria_version"] == direct["criteria_version"]
     assert body["input_hash"] == direct["input_hash"]
     assert body["ladders"]["high_tech"]["trace"][0]["source"]
+    assert body["readiness"] == direct["readiness"]  # probabilities and actions, as the library
+    assert body["readiness"]["note_zh"].startswith("基于模拟数据训练")
 
 
 @pytest.mark.parametrize(
@@ -83,6 +85,9 @@ def test_stored_assessment_keeps_snapshot_hash_and_versions_and_reproduces(clien
     assert stored["criteria_versions"]
     again = scoring.assess(stored["input_snapshot"]).model_dump(mode="json")
     assert again["ladders"] == stored["result"]["ladders"]  # reproduced exactly
+    assert again["readiness"] == stored["result"]["readiness"]  # with the model version kept
+    assert stored["model_version"] == stored["result"]["readiness"]["model_version"]
+    assert stored["result"]["readiness"]["synthetic"] is True
     firm_id = stored["firm_id"]
     assert client.get(f"/api/v1/firms/{firm_id}").json()["latest_assessment_id"] == stored["id"]
     changed = dict(FIRM, employees=FIRM["employees"] + 50)

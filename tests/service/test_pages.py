@@ -66,6 +66,8 @@ def test_anonymous_self_assessment_shows_every_ladder_in_chinese(client):
         assert title in html
     assert "第十一条" in html  # rule sources are shown
     assert "<svg" in html and "radar" in html
+    assert 'id="readiness"' in html and "12个月内" in html  # readiness, and what it rests on
+    assert "基于模拟数据训练" in html and "不是官方判定" in html
 
 
 def test_bad_cells_come_back_with_messages_and_the_values_kept(client):
@@ -151,6 +153,7 @@ def test_dashboard_funnel_filters_search_targets_and_export(client, accounts, se
     html = client.get("/dashboard").text
     assert "库内企业 33 家" in html and 'id="funnel"' in html and 'id="near"' in html
     assert "研发费用(y0)需增加1.00万元" in html  # the near-threshold firm and what it lacks
+    assert 'id="visit"' in html and "基于模拟数据训练" in html  # firms to visit first
     found = client.get("/dashboard", params={"q": "星河光电"}).text
     assert "当前筛选 2 家" in found
     token = csrf_of(html)
@@ -167,6 +170,7 @@ def test_dashboard_funnel_filters_search_targets_and_export(client, accounts, se
     path = settings.data_dir.parent / "export.xlsx"
     path.write_bytes(export.content)
     rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("企业名单").to_python()
+    assert "高新技术企业·12个月内晋级概率" in rows[0] and "晋级概率模型" in rows[0]
     counted = re.search(r"高新技术企业</td><td class=\"ok\">(\d+)", html)
     assert counted and len(rows) - 1 == int(counted.group(1))
 
