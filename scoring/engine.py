@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,6 +108,7 @@ class Evaluation:
     source: MetricSource
     # outcomes of conditions on the whole frame, computed when an explanation first asks
     outcomes: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # e.g. the near list
 
 
 def reference_dates(frame: CanonicalFrame, as_of: dt.date | None, today: dt.date) -> np.ndarray:

@@ -164,6 +164,14 @@ def near_threshold(ev: Evaluation) -> pd.DataFrame:
     "near". One row per (firm, ladder): its closest way through (``shortfall`` is the largest
     relative distance of that way's comparisons) and what it takes, in Chinese.
     """
+    cached = ev.memo.get("near")
+    if cached is not None:  # the batch's near sheet and the readiness features share it
+        return cached
+    ev.memo["near"] = _near_threshold(ev)
+    return ev.memo["near"]
+
+
+def _near_threshold(ev: Evaluation) -> pd.DataFrame:
     candidates = {}
     for ladder, res in ev.ladders.items():
         ceilings = {r.id for g in res.groups for r in g.ruleset.gates if r.spec.ceiling}

@@ -27,6 +27,8 @@ from threadpoolctl import ThreadpoolController
 
 from scoring.readiness.features import model_columns, monotone_directions
 
+PARALLEL_ROWS = 50_000  # from this many rows, prediction runs on every core
+
 
 @functools.cache
 def _openmp() -> ThreadpoolController:
@@ -100,10 +102,11 @@ class ReadinessModel(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        # one OpenMP thread: predictions here are small, and the booster's threads handing
-        # work back and forth while the web server or tests keep the cores busy made one
-        # firm's readiness take a second instead of a few milliseconds
-        with _openmp().limit(limits=1, user_api="openmp"):
+        # small inputs on one OpenMP thread: the booster's threads handing a few rows back
+        # and forth while the web server keeps the cores busy made one firm's readiness take
+        # a second instead of a few milliseconds; large frames use every core
+        threads = 1 if len(X) < PARALLEL_ROWS else None
+        with _openmp().limit(limits=threads, user_api="openmp"):
             return self.calibrated_.predict_proba(pd.DataFrame(X)[self.columns_])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:

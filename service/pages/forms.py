@@ -223,7 +223,7 @@ def form_values(data: dict[str, Any]) -> dict[str, str]:
         s = scale(n)
         if s != 1.0:
             try:
-                out[n] = f"{float(v) / s:g}"
+                out[n] = f"{float(v) / s:.12g}"  # every digit back, not 6
             except (TypeError, ValueError):
                 out[n] = str(v)
         elif FIELDS[n].type == "bool":
