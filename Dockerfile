@@ -8,6 +8,7 @@ RUN python -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir -r requ
 COPY criteria criteria
 COPY scoring scoring
 COPY batch batch
+COPY reports reports
 COPY service service
 COPY tiering tiering
 RUN /opt/venv/bin/pip install --no-cache-dir --no-deps .

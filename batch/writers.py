@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 
 from scoring import LADDERS, OUTPUT_COLUMNS
+from scoring.formatting import STATUS_ZH
 from scoring.readiness.predict import READINESS_COLUMNS
 from scoring.rulesets import LADDER_NAMES
 
-STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺数据）", "": ""}
 ROUTE_ZH = {"direct": "直通条件", "score": "评分", "gate": "基本条件", "": ""}
 ROW_STATUS_ZH = {"scored": "已评价", "rejected": "未评价"}
 PART_ZH = {

@@ -105,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic", action="store_true", help="the panel is simulated (合成数据)")
     p.add_argument("--models-dir", help="where model versions are kept (default data/models)")
     p.add_argument("--use", action="store_true", help="make the new version the current one")
+    p = sub.add_parser("report", help="PDF guidance report: one firm, or a pool of results")
+    p.add_argument("file", nargs="?", help="a firm as JSON (as for assess)")
+    p.add_argument("--pool", help="results of tiering batch (.xlsx, .csv or .parquet)")
+    p.add_argument("--previous", help="last year's results, for the change per ladder")
+    p.add_argument("--region", default="", help="the region named on the pool report's cover")
+    p.add_argument("--year", type=int, help="the year named on the pool report's cover")
+    p.add_argument("--as-of", type=_date)
+    p.add_argument("--mode", choices=["new", "review"], default="new")
+    p.add_argument("-o", "--output", required=True, help="the PDF to write")
     p = sub.add_parser("drift", help="how far new firms are from the model's training data")
     p.add_argument("file", help="firms to compare: .xlsx, .xls, .csv or .parquet (batch input)")
     p.add_argument("--model", help="model version (default: the current one)")
@@ -133,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             return _models(args)
         if args.command == "drift":
             return _drift(args)
+        if args.command == "report":
+            return _report(args)
         if args.command in ("serve", "worker", "db", "demo"):
             return service_cli.run(args)
         if args.command == "template":
@@ -154,11 +165,43 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         from batch import BatchError
+        from reports import ReportError
 
         if isinstance(exc, BatchError):  # a file that cannot be read at all
             print(f"无法读取文件：{exc.zh}\nCannot read the file: {exc.en}", file=sys.stderr)
             return 2
+        if isinstance(exc, ReportError):
+            print(f"{exc.zh}\n{exc.en}", file=sys.stderr)
+            return 2
         raise
+
+
+def _report(args) -> int:
+    import reports
+
+    if bool(args.file) == bool(args.pool):
+        raise ValueError("give a firm JSON file or --pool results, one of them")
+    if args.pool:
+        from batch.results import read_results
+
+        pool, near = read_results(Path(args.pool))
+        previous = read_results(Path(args.previous))[0] if args.previous else None
+        data = reports.pool_report_pdf(
+            pool, region=args.region, year=args.year, previous=previous, near=near
+        )
+        what = f"{len(pool)} 家企业"
+    else:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+        try:
+            firm = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"不是有效的JSON：{exc}", f"not valid JSON: {exc}") from exc
+        result = assess(firm, as_of=args.as_of, mode=args.mode)
+        data = reports.firm_report_pdf(result)
+        what = result.name
+    Path(args.output).write_bytes(data)
+    print(f"报告已写入 {args.output}（{what}）")
+    return 0
 
 
 def _drift(args) -> int:

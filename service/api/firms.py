@@ -6,11 +6,12 @@ import datetime as dt
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import func, select
 
 from scoring.models import Firm as FirmInput
-from service import store
+from service import reporting, store
 from service.deps import CurrentUser, Id, SessionDep
 from service.models import Assessment, Firm
 
@@ -122,3 +123,10 @@ def firm_assessments(firm_id: Id, user: CurrentUser, session: SessionDep):
 @router.get("/assessments/{assessment_id}", response_model=AssessmentPublic)
 def read_assessment(assessment_id: Id, user: CurrentUser, session: SessionDep):
     return store.get_assessment(session, user, assessment_id)
+
+
+@router.get("/assessments/{assessment_id}/report.pdf", response_class=Response)
+async def assessment_report(assessment_id: Id, user: CurrentUser, session: SessionDep):
+    """The firm guidance report (企业梯度培育诊断报告) of a stored assessment, as PDF."""
+    row = store.get_assessment(session, user, assessment_id)
+    return await reporting.firm_pdf(row.result, f"诊断报告-{row.id}.pdf")

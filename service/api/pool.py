@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from scoring import LADDERS
 from service import pool as pools
-from service import store
+from service import reporting, store
 from service.deps import BureauUser, Id, SessionDep
 from service.errors import not_found
 from service.models import Target
@@ -55,6 +55,12 @@ def pool_overview(
 @router.get("/pool/export.xlsx", response_class=Response)
 def pool_export(user: BureauUser, session: SessionDep, f: pools.Filters = Depends(filters)):
     return pools.export_response(pools.apply(store.pool_frame(session, user), f))
+
+
+@router.get("/pool/report.pdf", response_class=Response)
+async def pool_report(user: BureauUser, session: SessionDep, f: pools.Filters = Depends(filters)):
+    """The pool briefing (区域科技企业梯度培育分析报告) of the filtered pool, as PDF."""
+    return await reporting.pool_report(session, user, f)
 
 
 @router.post("/targets", status_code=201)

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 import scoring
 from scoring.api import InputError
-from service import store
+from service import reporting, store
 from service.deps import CsrfChecked, Id, SessionDep
 from service.models import Assessment, Firm
 from service.pages import forms
@@ -94,6 +94,30 @@ def result_page(assessment_id: Id, request: Request, user: PageUser, session: Se
         return login_redirect(request)
     row = store.get_assessment(session, user, assessment_id)
     return render(request, "result.html", _result_context(row.result, row, row.input_snapshot))
+
+
+@router.get("/assessments/{assessment_id}/report.pdf")
+async def result_report(assessment_id: Id, request: Request, user: PageUser, session: SessionDep):
+    if user is None:
+        return login_redirect(request)
+    row = store.get_assessment(session, user, assessment_id)
+    return await reporting.firm_pdf(row.result, f"诊断报告-{row.id}.pdf")
+
+
+@router.post("/assess/report.pdf", dependencies=[CsrfChecked])
+async def anonymous_report(request: Request):
+    """The report of a result that was not stored: the form's values come back and are
+    assessed again (nothing is kept)."""
+    form = dict(await request.form())
+    data, errors = forms.parse(form)
+    if errors:
+        values = {k: str(v) for k, v in form.items() if k in scoring.fields.FIELDS}
+        return _form(request, values, errors, 422)
+    try:
+        result = scoring.assess(data)
+    except InputError as exc:
+        return _form(request, {}, {"name": exc.zh}, 422)
+    return await reporting.firm_pdf(result.model_dump(mode="json"), "诊断报告.pdf")
 
 
 @router.post("/assessments/{assessment_id}/what-if", dependencies=[CsrfChecked])

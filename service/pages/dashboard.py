@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from scoring import LADDERS
+from scoring.readiness.predict import current_bundle, model_label
 from service import pool as pools
-from service import store
+from service import reporting, store
 from service.api.pool import filters
 from service.deps import CsrfChecked, Id, SessionDep
 from service.errors import ApiError
@@ -45,11 +46,21 @@ def dashboard(
             "funnel": pools.funnel(view),
             "near": pools.near_list(view, f.ladder)[:PAGE_ROWS],
             "visit": pools.visit_first(view),
+            "model_label": model_label(bundle) if (bundle := current_bundle()) else "",
             "firms": view.head(PAGE_ROWS).to_dict("records"),
             "targets": store.target_progress(session, user, everything),
             "query": request.url.query,
         },
     )
+
+
+@router.get("/dashboard/report.pdf")
+async def report(
+    request: Request, user: PageUser, session: SessionDep, f: pools.Filters = Depends(filters)
+):
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    return await reporting.pool_report(session, user, f)
 
 
 @router.get("/dashboard/export.xlsx")

@@ -210,3 +210,36 @@ def test_ids_out_of_range_or_not_numbers_are_not_errors(client, accounts):
     assert client.get("/assessments/99999999999999999999").status_code == 422
     posted = _post_form(client, {**FORM, "firm_id": "99999999999999999999"})
     assert posted.status_code == 303  # treated as a new firm
+
+
+def test_reports_download_from_the_result_page_and_the_dashboard(client, accounts, settings):
+    """The firm report of a stored result, of an anonymous result (its form values come back
+    and are assessed again), and the bureau's pool briefing: real PDFs with the right text."""
+    import subprocess
+
+    def text_of(response) -> str:
+        assert response.status_code == 200, response.text[:200]
+        assert response.headers["content-type"] == "application/pdf"
+        path = settings.data_dir.parent / "r.pdf"
+        path.write_bytes(response.content)
+        out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
+        return re.sub(r"\s+", "", out.stdout.decode("utf-8"))
+
+    anonymous = _post_form(client, FORM)
+    assert 'id="report-form"' in anonymous.text
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', anonymous.text))
+    assert hidden["revenue_y0"] == "5000"  # the form's own units (万元), every digit
+    text = text_of(client.post("/assess/report.pdf", data=hidden))
+    assert FORM["name"] in text and "企业梯度培育诊断报告" in text
+    login(client, "firm_a")
+    stored = _post_form(client, FORM)
+    page = client.get(stored.headers["location"]).text
+    assert 'id="report"' in page
+    link = re.search(r'href="(/assessments/\d+/report\.pdf)"', page).group(1)
+    assert FORM["name"] in text_of(client.get(link))
+
+    load_demo(settings.database_url)
+    login(client, "admin")
+    assert 'id="pool-report"' in client.get("/dashboard").text
+    pool = text_of(client.get("/dashboard/report.pdf", params={"ladder": "high_tech"}))
+    assert "区域科技企业梯度培育分析报告" in pool and "高新技术企业" in pool

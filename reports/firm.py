@@ -1,0 +1,83 @@
+"""The firm guidance report (企业梯度培育诊断报告): what the result says, arranged for reading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from reports.charts import radar
+from scoring.engine import PATH
+from scoring.formatting import STATUS_ZH
+from scoring.models import Assessment, Gap
+
+# When a gap can be closed, by its lead time (months): the action plan's timeline
+TIMELINE = (
+    (6, "半年内可完成"),
+    (12, "本年度内"),
+    (24, "一到两年"),
+    (10**6, "两年以上"),
+)
+ROUTE_ZH = {"direct": "直通条件", "score": "评分达标", "gate": "基本条件"}
+OUTCOME_ZH = {"pass": "满足", "fail": "不满足", "unknown": "待补充", "scored": "计分"}
+UNIT_ZH = {"CNY": "元", "persons": "人", "items": "项", "days": "天", "points": "分"}
+
+
+def report_id(result: Assessment, created: dt.date) -> str:
+    """A short id for the report: the input, the rule and model versions, and the date."""
+    model = result.readiness.model_version if result.readiness else ""
+    key = f"{result.input_hash}|{result.criteria_version}|{model}|{created.isoformat()}"
+    return "R" + hashlib.sha256(key.encode()).hexdigest()[:10].upper()
+
+
+def firm_context(result: Assessment, created: dt.date) -> dict[str, Any]:
+    ladders = [result.ladders[k] for k in PATH]
+    plan = _plan(result)
+    return {
+        "r": result,
+        "created": created.isoformat(),
+        "report_id": report_id(result, created),
+        "ladders": ladders,
+        "key_point": _key_point(result),
+        "plan": plan,
+        "timeline": [
+            {"label": label, "gaps": [g for g in plan if _bucket(g) == label]}
+            for _, label in TIMELINE
+        ],
+        "radars": {la.ladder: radar([t.model_dump() for t in la.trace]) for la in ladders},
+        "documents": sorted({d for la in ladders for d in la.documents}),
+        "status_zh": STATUS_ZH,
+        "route_zh": ROUTE_ZH,
+        "outcome_zh": OUTCOME_ZH,
+        "unit_zh": UNIT_ZH,
+        "status_class": {"eligible": "ok", "ineligible": "no", "undetermined": "unknown"},
+    }
+
+
+def _key_point(result: Assessment) -> str:
+    """The one thing that matters most for the next rung."""
+    r = result.readiness
+    if r is not None and r.actions and r.actions[0].gain > 0:
+        a = r.actions[0]
+        return f"{a.zh}（晋级概率约可由 {a.probability - a.gain:.0%} 提高到 {a.probability:.0%}）"
+    for step in result.path:
+        if step.needs_zh:
+            return step.needs_zh[0]
+        if step.status == "eligible":
+            return f"已满足{step.name_zh}的各项条件，可准备申报"
+    return "暂无需要补齐的条件"
+
+
+def _plan(result: Assessment) -> list[Gap]:
+    """Every gap of the ladders on the upgrade path (first options; direct routes left out),
+    the quickest first."""
+    gaps = []
+    for step in result.path:
+        for gap in result.ladders[step.ladder].gaps:
+            if gap.kind != "direct" and gap.option in (None, 0):
+                gaps.append(gap)
+    return sorted(gaps, key=lambda g: (g.lead_months, PATH.index(g.ladder)))
+
+
+def _bucket(gap: Gap) -> str:
+    return next(label for months, label in TIMELINE if gap.lead_months <= months)

@@ -1,0 +1,121 @@
+"""HTML → PDF with WeasyPrint, locked down.
+
+- Templates are Jinja2 with autoescape on: whatever a user typed is text, never markup.
+- Every ``HTML()`` and ``CSS()`` gets ``LockedFetcher``: it serves ``data:`` URIs and the
+  files of ``reports/static`` and nothing else — no other local file, no network request.
+- Rendering runs in a separate worker process with a memory ceiling and a time limit, so a
+  pathological document cannot take the service down with it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures as cf
+import multiprocessing
+import os
+import resource
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from scoring.fields import FIELDS
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+TEMPLATES = HERE / "templates"
+TIME_LIMIT = 60.0  # seconds for one document
+MEMORY_LIMIT = 2 * 1024**3  # bytes of address space for a rendering process
+
+
+class ReportError(RuntimeError):
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined
+    )
+    env.filters["field_labels"] = field_labels
+    return env
+
+
+def field_labels(names) -> str:
+    return "、".join(FIELDS[n].label_zh if n in FIELDS else str(n) for n in names or [])
+
+
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher
+
+    class LockedFetcher(URLFetcher):
+        """Only ``data:`` URIs and the report's own static files; everything else refused."""
+
+        def fetch(self, url, *args, **kwargs):
+            parsed = urlparse(url)
+            if parsed.scheme == "data":
+                return super().fetch(url, *args, **kwargs)
+            if parsed.scheme == "file":
+                path = Path(unquote(parsed.path)).resolve()
+                if path.is_file() and path.is_relative_to(STATIC):
+                    return super().fetch(url, *args, **kwargs)
+            raise ValueError(f"blocked resource: {url[:80]}")
+
+    return LockedFetcher
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Render in this process (the worker calls it; tests may too)."""
+    from weasyprint import CSS, HTML
+
+    fetcher = _fetcher_class()(allowed_protocols=("data", "file"))
+    css = CSS(filename=str(STATIC / "report.css"), url_fetcher=fetcher)
+    document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[css], attachments=None)
+
+
+# ---- the rendering process ------------------------------------------------------------
+
+_lock = threading.Lock()
+_pool: cf.ProcessPoolExecutor | None = None
+
+
+def _limit_and_warm() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    import weasyprint  # noqa: F401  (import once, before the first document)
+
+
+def _executor() -> cf.ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            context = multiprocessing.get_context("forkserver")
+            workers = int(os.environ.get("TIERING_REPORT_WORKERS", "1"))
+            _pool = cf.ProcessPoolExecutor(workers, context, initializer=_limit_and_warm)
+            atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
+        return _pool
+
+
+def _discard(pool: cf.ProcessPoolExecutor) -> None:
+    global _pool
+    with _lock:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        if _pool is pool:
+            _pool = None
+
+
+def render_isolated(html: str, timeout: float = TIME_LIMIT) -> bytes:
+    """``html_to_pdf`` in the rendering process, with its time and memory limits."""
+    pool = _executor()
+    try:
+        return pool.submit(html_to_pdf, html).result(timeout=timeout)
+    except cf.TimeoutError:
+        _discard(pool)
+        raise ReportError("报告生成超时", f"rendering took longer than {timeout:g} s") from None
+    except (cf.process.BrokenProcessPool, MemoryError):
+        _discard(pool)
+        raise ReportError("报告生成失败（内存不足）", "rendering ran out of memory") from None

@@ -1,0 +1,191 @@
+"""PDF reports, checked as a reader would: pdftotext finds what the result says, pdffonts shows
+the fonts embedded, and hostile input stays text, fetches nothing and attaches nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.server
+import json
+import re
+import subprocess
+import threading
+
+import pandas as pd
+import pytest
+
+import reports
+import scoring
+from batch import run
+from reports.render import STATIC, ReportError, _fetcher_class, render_isolated
+from scoring.engine import PATH
+from tests.conftest import ROOT, TODAY
+from tiering.cli import main
+
+SAMPLES = pd.read_csv(ROOT / "data" / "sample_firms.csv", dtype=str, keep_default_na=False)
+EXAMPLE = json.loads((ROOT / "data" / "example_firm.json").read_text(encoding="utf-8"))
+STATUS = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺数据）"}
+DAY = dt.date(2026, 11, 24)
+
+
+def pdf_text(path) -> str:
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
+    return out.stdout.decode("utf-8")
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def pdf_pages(path) -> int:
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(re.search(r"Pages:\s+(\d+)", out.stdout).group(1))
+
+
+def fonts(path) -> list[list[str]]:
+    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True)
+    return [line.split() for line in out.stdout.splitlines()[2:] if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def example_pdf(tmp_path_factory):
+    result = scoring.assess(EXAMPLE, today=TODAY)
+    path = tmp_path_factory.mktemp("r") / "example.pdf"
+    path.write_bytes(reports.firm_report_pdf(result, DAY))  # the isolated worker process
+    return result, path
+
+
+def test_the_firm_report_says_what_the_result_says(example_pdf):
+    result, path = example_pdf
+    text = squeeze(pdf_text(path))
+    assert "企业梯度培育诊断报告" in text and squeeze(result.name) in text
+    assert result.credit_code in text and result.input_hash[:12] in text
+    assert result.readiness.model_version in text and "基于模拟数据训练" in text
+    for key in PATH:
+        ladder = result.ladders[key]
+        assert squeeze(ladder.name_zh) in text
+        if ladder.score is not None:
+            assert f"{ladder.score:g}分" in text or f"{ladder.score:g}/100" in text, key
+    for entry in result.ladders["high_tech"].trace:  # source documents and articles, as cited
+        if entry.source:
+            document, _, article = entry.source.partition(" ")
+            assert squeeze(document) in text and squeeze(article) in text, entry.source
+    assert "不是任何主管部门的认定结论" in text  # the disclaimer
+    assert 4 <= pdf_pages(path) <= 12
+
+
+def test_fonts_are_embedded_subset_and_one_cjk_family(example_pdf):
+    _, path = example_pdf
+    rows = fonts(path)
+    assert rows, "no fonts listed"
+    for row in rows:
+        name, emb, sub = row[0], row[-5], row[-4]
+        assert emb == "yes" and sub == "yes", row
+        assert "Noto-Sans-CJK-SC" in name, row  # one family, no fallback font
+
+
+@pytest.mark.parametrize("index", range(len(SAMPLES)))
+def test_every_sample_firm_gets_its_own_statuses_and_scores(index, tmp_path):
+    firm = {k: v for k, v in SAMPLES.iloc[index].items() if v != ""}
+    if "name" not in firm:
+        pytest.skip("a row without a name is rejected, never reported")
+    result = scoring.assess(firm, today=TODAY)
+    path = tmp_path / "r.pdf"
+    path.write_bytes(reports.firm_report_pdf(result, DAY, isolated=False))
+    text = squeeze(pdf_text(path))
+    assert squeeze(result.name) in text
+    summary = text[text.index("一、总体情况") :]
+    for key in PATH:
+        ladder = result.ladders[key]
+        status = STATUS[ladder.status]
+        assert squeeze(ladder.name_zh) + status in summary or (
+            ladder.held and squeeze(ladder.name_zh) + "已获得" in summary
+        ), (key, status)
+        if ladder.score is not None:
+            assert f"{ladder.score:g}" in summary, key
+
+
+HOSTILE = [
+    '<img src="file:///etc/passwd">',
+    "<link rel=attachment href=file:///etc/passwd>",
+    "<script>alert(1)</script>",
+]
+
+
+@pytest.fixture
+def counting_server():
+    hits = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"x")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], hits
+    server.shutdown()
+
+
+def test_hostile_names_render_as_text_fetch_nothing_and_attach_nothing(counting_server, tmp_path):
+    port, hits = counting_server
+    url = f"http://127.0.0.1:{port}/steal.png"
+    name = "".join(HOSTILE) + f'<img src="{url}">' + f"<link rel=stylesheet href={url}>"
+    result = scoring.assess({**EXAMPLE, "name": "恶意" + name}, today=TODAY)
+    path = tmp_path / "hostile.pdf"
+    path.write_bytes(reports.firm_report_pdf(result, DAY))
+    text = squeeze(pdf_text(path))
+    for piece in HOSTILE:
+        assert squeeze(piece) in text, piece  # shown literally
+    assert "root:x:0:0" not in text  # /etc/passwd was not read into the document
+    assert hits == []  # no request reached the local server
+    listed = subprocess.run(["pdfdetach", "-list", str(path)], capture_output=True, text=True)
+    assert listed.stdout.strip().startswith("0 embedded files"), listed.stdout
+
+
+def test_the_fetcher_serves_only_data_uris_and_the_reports_static_files():
+    fetcher = _fetcher_class()()
+    for url in ("file:///etc/passwd", "http://127.0.0.1:9/x", "https://example.com/a.css"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    with pytest.raises(ValueError):
+        fetcher.fetch((STATIC / ".." / "render.py").as_uri())  # a way out of static/
+    assert fetcher.fetch("data:text/plain,hello") is not None
+    assert fetcher.fetch((STATIC / "report.css").as_uri()) is not None
+
+
+def test_a_render_past_its_time_limit_fails_cleanly_and_the_next_one_works(example_pdf):
+    result, _ = example_pdf
+    html = reports.firm_report_html(result, DAY)
+    slow = html.replace("<body>", "<body>" + "<table><tr><td>x</td></tr></table>" * 20000)
+    with pytest.raises(ReportError):
+        render_isolated(slow, timeout=0.5)
+    assert render_isolated(html).startswith(b"%PDF")
+
+
+def test_pool_report_from_a_batch_workbook_and_the_command_line(tmp_path):
+    results = tmp_path / "results.xlsx"
+    run(ROOT / "data" / "sample_firms.csv", results)
+    output = tmp_path / "pool.pdf"
+    assert main(["report", "--pool", str(results), "--region", "示例区", "-o", str(output)]) == 0
+    text = squeeze(pdf_text(output))
+    assert "区域科技企业梯度培育分析报告" in text and "示例区" in text
+    scored = scoring.assess_frame(SAMPLES.replace("", None))
+    scored = scored[scored["row_status"] == "scored"]
+    eligible = int((scored["high_tech_status"] == "eligible").sum())
+    table = text[text.index("一、各梯度分布") :]
+    assert f"高新技术企业{eligible}" in table
+    assert "优先走访企业" in text and "最常见的差距" in text
+    assert "基于模拟数据训练" in text
+
+
+def test_firm_report_from_the_command_line(tmp_path):
+    output = tmp_path / "firm.pdf"
+    assert main(["report", str(ROOT / "data" / "example_firm.json"), "-o", str(output)]) == 0
+    assert output.read_bytes().startswith(b"%PDF")
+    assert main(["report", "-o", str(output)]) == 2  # neither a firm nor a pool
