@@ -1,6 +1,6 @@
 """Benchmark: POST /api/v1/assess under load on loopback, with wrk.
 
-    python bench/bench_service.py [--seconds 15] [--workers 2]
+    python bench/bench_service.py [--seconds 15] [--workers 2] [--query actions=false]
 
 Starts `tiering serve --workers N` (no demo data, no batch worker) on a temporary SQLite
 database, then runs wrk (Debian package `wrk`) at 50 and 200 connections with the example firm
@@ -63,6 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--query", default="", help='e.g. "actions=false"')
     args = parser.parse_args()
     cores, py = os.cpu_count(), platform.python_version()
     print(f"machine: {platform.machine()}, {cores} cores, Python {py}")
@@ -100,7 +101,9 @@ def main() -> None:
             time.sleep(2)  # both worker processes up
             script = Path(tmp) / "post.lua"
             script.write_text(LUA.format(body=ROOT / "data" / "example_firm.json"))
-            url = f"http://127.0.0.1:{port}/api/v1/assess"
+            url = f"http://127.0.0.1:{port}/api/v1/assess" + (
+                f"?{args.query}" if args.query else ""
+            )
             run_wrk(url, script, 10, 3)  # warm up
             for connections in (50, 200):
                 r = run_wrk(url, script, connections, args.seconds)

@@ -59,7 +59,9 @@ def _key_point(result: Assessment) -> str:
     r = result.readiness
     if r is not None and r.actions and r.actions[0].gain > 0:
         a = r.actions[0]
-        return f"{a.zh}（晋级概率约可由 {a.probability - a.gain:.0%} 提高到 {a.probability:.0%}）"
+        name = result.ladders[r.actions_ladder].name_zh
+        before, after = a.probability - a.gain, a.probability
+        return f"{a.zh}（{name}的12个月晋级概率约由 {before:.0%} 提高到 {after:.0%}）"
     for step in result.path:
         if step.needs_zh:
             return step.needs_zh[0]

@@ -82,15 +82,18 @@ def assess(
     overrides: dict[str, Any] | None = None,
     today: dt.date | None = None,
     readiness: Any = "current",
+    actions: bool = True,
 ) -> Assessment:
     """Assess one firm on every ladder: status, score, trace, gaps and upgrade path, and the
-    readiness model's probabilities (``readiness``: a bundle, ``"current"`` or None)."""
+    readiness model's probabilities (``readiness``: a bundle, ``"current"`` or None) with
+    the actions that raise them most (``actions``: a second scoring pass of the firm with
+    each gap closed)."""
     data = _firm_dict(firm)
     frame = canonicalize(pd.DataFrame([data], columns=list(data)))
     ev = evaluate(frame, as_of=as_of, mode=mode, rulesets=_rulesets(overrides), today=today)
     chances = _readiness(ev, resolve(readiness))
     result = _assessment(ev, 0, data, next_rungs(ev), _criteria_versions(ev), chances)
-    if chances is not None:
+    if chances is not None and actions:
         options = {"as_of": as_of, "mode": mode, "today": today, "overrides": overrides}
         _with_actions([result], ev, [0], chances[0], **options)
     return result
@@ -103,6 +106,7 @@ def assess_many(
     mode: str = "new",
     today: dt.date | None = None,
     readiness: Any = "current",
+    actions: bool = True,
 ) -> list[Assessment | InputError]:
     """Full assessments of many firms in one vectorized pass (the service batches concurrent
     requests this way). Each result is what ``assess`` gives for that firm alone; a firm that
@@ -125,7 +129,7 @@ def assess_many(
         chances = _readiness(ev, resolve(readiness))
         for row, (i, data) in enumerate(good):
             out[i] = _assessment(ev, row, data, rungs, versions, chances)
-        if chances is not None:
+        if chances is not None and actions:
             rows = list(range(len(good)))
             options = {"as_of": as_of, "mode": mode, "today": today}
             _with_actions([out[i] for i, _ in good], ev, rows, chances[0], **options)

@@ -31,9 +31,11 @@ class AssessBatcher:
         self.tasks: set[asyncio.Task] = set()
         self.largest = 0  # the largest batch scored so far (observability, tests)
 
-    async def assess(self, firm: Any, as_of: dt.date | None, mode: str) -> Assessment:
+    async def assess(
+        self, firm: Any, as_of: dt.date | None, mode: str, actions: bool = True
+    ) -> Assessment:
         future = asyncio.get_running_loop().create_future()
-        self.pending.append(((as_of, mode), firm, future))
+        self.pending.append(((as_of, mode, actions), firm, future))
         if self.draining < self.limiter.total_tokens:
             self.draining += 1
             task = asyncio.create_task(self._drain())
@@ -51,11 +53,17 @@ class AssessBatcher:
                 batch = [p for p in self.pending if p[0] == key][: self.max_batch]
                 taken = {id(p) for p in batch}
                 self.pending = [p for p in self.pending if id(p) not in taken]
-                as_of, mode = key
+                as_of, mode, actions = key
                 self.largest = max(self.largest, len(batch))
                 try:
                     results = await anyio.to_thread.run_sync(
-                        partial(assess_many, [p[1] for p in batch], as_of=as_of, mode=mode),
+                        partial(
+                            assess_many,
+                            [p[1] for p in batch],
+                            as_of=as_of,
+                            mode=mode,
+                            actions=actions,
+                        ),
                         limiter=self.limiter,
                     )
                 except Exception as exc:  # a bug: every request of the batch hears of it

@@ -45,9 +45,16 @@ BATCHER = AssessBatcher(SCORING)
 
 
 @router.post("/assess", response_model=Assessment)
-async def assess(firm: Firm, as_of: dt.date | None = None, mode: Literal["new", "review"] = "new"):
-    """Every ladder: status, score, route, trace, gaps, upgrade path, rule-set versions."""
-    return _json(await BATCHER.assess(firm, as_of, mode))
+async def assess(
+    firm: Firm,
+    as_of: dt.date | None = None,
+    mode: Literal["new", "review"] = "new",
+    actions: bool = True,
+):
+    """Every ladder: status, score, route, trace, gaps, upgrade path, rule-set versions, and
+    the readiness probabilities. ``actions=false`` leaves out the readiness actions (each gap
+    closed and re-scored: a second pass, about half the time of a request)."""
+    return _json(await BATCHER.assess(firm, as_of, mode, actions))
 
 
 @router.post("/what-if", response_model=WhatIf)

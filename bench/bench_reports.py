@@ -1,0 +1,76 @@
+"""Benchmark: PDF guidance reports.
+
+    python bench/bench_reports.py [--warm 10] [--count 1000] [--workers 2]
+
+One firm report in a warm process (median of ``--warm`` renders, in this process and through
+the isolated rendering worker), then ``--count`` reports of the sample firms (cycled) through
+``--workers`` rendering processes. Record results in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import datetime as dt
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+
+import reports  # noqa: E402
+import scoring  # noqa: E402
+from reports.render import html_to_pdf, render_isolated  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--warm", type=int, default=10)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    os.environ["TIERING_REPORT_WORKERS"] = str(args.workers)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    samples = pd.read_csv(ROOT / "data" / "sample_firms.csv", dtype=str, keep_default_na=False)
+    firms = [{k: v for k, v in r.items() if v != ""} for r in samples.to_dict("records")]
+    results = [r for r in scoring.api.assess_many(firms) if not isinstance(r, scoring.InputError)]
+    day = dt.date(2026, 11, 24)
+    pages = [reports.firm_report_html(r, day) for r in results]
+
+    html_to_pdf(pages[0])  # warm: fonts, imports
+    times = []
+    for _ in range(args.warm):
+        t0 = time.perf_counter()
+        html_to_pdf(pages[0])
+        times.append(time.perf_counter() - t0)
+    print(f"one report, this process: median {statistics.median(times):.2f} s")
+    render_isolated(pages[0])
+    times = []
+    for _ in range(args.warm):
+        t0 = time.perf_counter()
+        render_isolated(pages[0])
+        times.append(time.perf_counter() - t0)
+    print(f"one report, rendering worker: median {statistics.median(times):.2f} s")
+
+    t0 = time.perf_counter()
+    with cf.ThreadPoolExecutor(args.workers * 2) as pool:
+        sizes = list(
+            pool.map(lambda i: len(render_isolated(pages[i % len(pages)])), range(args.count))
+        )
+    elapsed = time.perf_counter() - t0
+    print(
+        f"{args.count} reports through {args.workers} rendering processes: {elapsed:.0f} s "
+        f"({elapsed / args.count:.2f} s each; mean size {statistics.mean(sizes) / 1024:.0f} KB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
