@@ -4,13 +4,25 @@
 #   make test   install into .venv and run the test suite
 #   make lint   ruff lint + format check
 #   make bench  run the benchmarks in bench/ (results go to docs/benchmarks.md by hand)
+#   make system install the Debian packages the PDF reports and the tests need (root or sudo)
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run demo worker test lint format bench clean
+.PHONY: install run demo worker test lint format bench clean system system-packages
+
+SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+                   poppler-utils chromium
+
+system-packages:  # the list, for .ci/run
+	@echo $(SYSTEM_PACKAGES)
+
+system:
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) \
+		apt-get install -y -q --no-install-recommends $(SYSTEM_PACKAGES)
 
 install: $(STAMP)
 

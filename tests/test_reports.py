@@ -189,3 +189,18 @@ def test_firm_report_from_the_command_line(tmp_path):
     assert main(["report", str(ROOT / "data" / "example_firm.json"), "-o", str(output)]) == 0
     assert output.read_bytes().startswith(b"%PDF")
     assert main(["report", "-o", str(output)]) == 2  # neither a firm nor a pool
+
+
+def test_every_character_has_a_glyph_in_the_one_font(example_pdf):
+    """Nothing in the report falls back to another font or to a missing glyph: every
+    character of its text is in Noto Sans CJK SC."""
+    from fontTools.ttLib import TTCollection
+
+    result, path = example_pdf
+    collection = TTCollection("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+    face = next(f for f in collection.fonts if f["name"].getDebugName(1) == "Noto Sans CJK SC")
+    cmap = face.getBestCmap()
+    text = pdf_text(path)
+    assert len(text) > 2000
+    missing = sorted({c for c in text if not c.isspace() and ord(c) not in cmap})
+    assert missing == [], missing
