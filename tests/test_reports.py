@@ -196,7 +196,7 @@ def test_every_character_has_a_glyph_in_the_one_font(example_pdf):
     character of its text is in Noto Sans CJK SC."""
     from fontTools.ttLib import TTCollection
 
-    result, path = example_pdf
+    _, path = example_pdf
     collection = TTCollection("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
     face = next(f for f in collection.fonts if f["name"].getDebugName(1) == "Noto Sans CJK SC")
     cmap = face.getBestCmap()
