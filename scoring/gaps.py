@@ -71,6 +71,7 @@ def _leaf_rows(
     ladder: str,
     rule_id: str,
     option: int | None,
+    text: bool = True,
 ) -> pd.DataFrame | None:
     outcome = leaf.evaluate(m)
     fails = np.flatnonzero(outcome[rows] == FAIL)
@@ -89,7 +90,7 @@ def _leaf_rows(
         out["change"] = np.nan
         out["unit"] = ""
         out["lead_months"] = 12
-        out["zh"] = f"需满足：{label}"
+        out["zh"] = f"需满足：{label}" if text else ""
         return out
     delta = lever.delta(_Rows(cols, at), float(leaf.value))
     spec = FIELDS.get(lever.field)
@@ -104,6 +105,9 @@ def _leaf_rows(
     unit = "CNY" if spec is not None and spec.type == "money" else (spec.unit if spec else "")
     out["unit"] = unit
     out["lead_months"] = lever.lead_months
+    if not text:  # numbers only (the readiness features): the texts are most of the cost
+        out["zh"] = ""
+        return out
     field_label = spec.label_zh if spec else meta.zh
     verb = np.where(delta >= 0, "增加", "减少")
     if unit == "CNY":
@@ -127,6 +131,7 @@ def _emit(
     cols: dict,
     ladder: str,
     rule_id: str,
+    text: bool = True,
 ) -> list[pd.DataFrame]:
     """Gap rows for the failing comparisons of ``cond`` at ``rows``."""
     if not len(rows):
@@ -135,17 +140,17 @@ def _emit(
         chosen = cond.selected(m.subset(rows))
         out = []
         for i, (_, then) in enumerate(cond.cases):
-            out += _emit(then, rows[chosen == i], option, m, cols, ladder, rule_id)
+            out += _emit(then, rows[chosen == i], option, m, cols, ladder, rule_id, text)
         return out
     if isinstance(cond, Leaf):
-        frame = _leaf_rows(cond, m, cols, rows, ladder, rule_id, option)
+        frame = _leaf_rows(cond, m, cols, rows, ladder, rule_id, option, text)
         return [] if frame is None else [frame]
     alternatives = _alternatives(cond)
     out = []
     for n, parts in enumerate(alternatives):
         here = n if len(alternatives) > 1 else option
         for part in parts:
-            out += _emit(part, rows, here, m, cols, ladder, rule_id)
+            out += _emit(part, rows, here, m, cols, ladder, rule_id, text)
     return out
 
 
@@ -154,7 +159,7 @@ def _points_needed(g: GroupResult) -> float:
     return float(mark + (1 if op == "gt" else 0))
 
 
-def near_threshold(ev: Evaluation) -> pd.DataFrame:
+def near_threshold(ev: Evaluation, text: bool = True) -> pd.DataFrame:
     """The firms that miss a ladder by one small step: the bureau's "near a threshold" list.
 
     A firm is near a ladder when it is ineligible, fails exactly one rule, that rule is not a
@@ -162,22 +167,27 @@ def near_threshold(ev: Evaluation) -> pd.DataFrame:
     ``NEAR_POINTS`` points short of the pass mark, one item or person short of a count, or a
     value within ``NEAR_SHARE`` of its threshold. A yes/no condition has no distance and is not
     "near". One row per (firm, ladder): its closest way through (``shortfall`` is the largest
-    relative distance of that way's comparisons) and what it takes, in Chinese.
+    relative distance of that way's comparisons) and what it takes, in Chinese (left empty
+    without ``text``: the readiness features need only the distances).
     """
     cached = ev.memo.get("near")
     if cached is not None:  # the batch's near sheet and the readiness features share it
         return cached
-    ev.memo["near"] = _near_threshold(ev)
+    if not text:
+        if "near_numbers" not in ev.memo:
+            ev.memo["near_numbers"] = _near_threshold(ev, text=False)
+        return ev.memo["near_numbers"]
+    ev.memo["near"] = _near_threshold(ev, text=True)
     return ev.memo["near"]
 
 
-def _near_threshold(ev: Evaluation) -> pd.DataFrame:
+def _near_threshold(ev: Evaluation, text: bool) -> pd.DataFrame:
     candidates = {}
     for ladder, res in ev.ladders.items():
         ceilings = {r.id for g in res.groups for r in g.ruleset.gates if r.spec.ceiling}
         one = [c != "" and ";" not in c and c not in ceilings for c in res.failed.categories]
         candidates[ladder] = (res.status == FAIL) & np.array(one, dtype=bool)[res.failed.codes]
-    gaps = gaps_frame(ev, focus=candidates)
+    gaps = gaps_frame(ev, focus=candidates, text=text)
     if not len(gaps):
         return pd.DataFrame(columns=["row", "ladder", "rule_id", "shortfall", "zh"])
     current, target = gaps["current"].astype(float), gaps["target"].astype(float)
@@ -199,6 +209,10 @@ def _near_threshold(ev: Evaluation) -> pd.DataFrame:
     )
     per_way = per_way[per_way["close"]].reset_index().sort_values("shortfall", kind="stable")
     best = per_way.drop_duplicates(["row", "ladder"])[[*keys, "shortfall"]]
+    if not text:
+        return best.assign(zh="")[["row", "ladder", "rule_id", "shortfall", "zh"]].reset_index(
+            drop=True
+        )
     chosen = ways[[*keys, "zh"]].merge(best[keys], on=keys)  # the text of the chosen ways only
     text = chosen.groupby(keys, sort=False)["zh"].agg("；".join).rename("zh").reset_index()
     near = best.merge(text, on=keys)
@@ -224,7 +238,9 @@ def gap_focus(ev: Evaluation, near: dict[str, np.ndarray]) -> dict[str, np.ndarr
     return {k: (target.codes == target.code(k)) | near[k] for k in ev.ladders}
 
 
-def _group_gaps(g: GroupResult, ev: Evaluation, keep: np.ndarray | None) -> list[pd.DataFrame]:
+def _group_gaps(
+    g: GroupResult, ev: Evaluation, keep: np.ndarray | None, text: bool = True
+) -> list[pd.DataFrame]:
     rs = g.ruleset
     m: MetricSource = ev.source  # full-frame metrics; rows index into them
     cols = ev.frame.columns
@@ -234,7 +250,7 @@ def _group_gaps(g: GroupResult, ev: Evaluation, keep: np.ndarray | None) -> list
         failed = g.rows[(g.outcomes[rule.id] == FAIL) & wanted]
         if not len(failed):
             continue
-        parts += _emit(rule.condition, failed, None, m, cols, rs.ladder, rule.id)
+        parts += _emit(rule.condition, failed, None, m, cols, rs.ladder, rule.id, text)
     if rs.scored:
         need = _points_needed(g)
         short = (g.passmark == FAIL) & (g.direct != PASS) & wanted
@@ -242,7 +258,7 @@ def _group_gaps(g: GroupResult, ev: Evaluation, keep: np.ndarray | None) -> list
         if len(at):
             est = g.total.est[at]
             points = need - est
-            text = pd.Series(est).map("{:g}".format).to_numpy()
+            shown = pd.Series(est).map("{:g}".format).to_numpy() if text else np.full(len(at), "")
             parts.append(
                 pd.DataFrame(
                     {
@@ -259,12 +275,14 @@ def _group_gaps(g: GroupResult, ev: Evaluation, keep: np.ndarray | None) -> list
                         "zh": np.where(
                             points > 0,
                             "评分"
-                            + text
+                            + shown
                             + "分，距达标还差"
                             + pd.Series(points).map("{:g}".format).to_numpy()
                             + "分",
-                            "评分" + text + "分，总分已达标，但有分项低于最低分要求",
-                        ),
+                            "评分" + shown + "分，总分已达标，但有分项低于最低分要求",
+                        )
+                        if text
+                        else "",
                     }
                 )
             )
@@ -275,16 +293,18 @@ def gaps_frame(
     ev: Evaluation,
     rows: np.ndarray | None = None,
     focus: dict[str, np.ndarray] | None = None,
+    text: bool = True,
 ) -> pd.DataFrame:
     """The gaps of an evaluation; ``row`` is the frame position (or ``rows[position]``).
 
-    ``focus`` (per ladder, a mask of frame rows; see ``gap_focus``) limits them to those rows.
+    ``focus`` (per ladder, a mask of frame rows; see ``gap_focus``) limits them to those rows;
+    without ``text`` the ``zh`` column is left empty (numbers only, much faster).
     """
     parts = []
     for ladder, res in ev.ladders.items():
         keep = None if focus is None else focus[ladder]
         for g in res.groups:
-            parts += _group_gaps(g, ev, keep)
+            parts += _group_gaps(g, ev, keep, text)
     if not parts:
         return pd.DataFrame(columns=GAP_COLUMNS)
     out = pd.concat(parts, ignore_index=True)

@@ -234,3 +234,21 @@ def test_two_failed_rules_or_a_ceiling_are_never_near():
     near = _near([two, capped])
     assert (0, "high_tech") not in near
     assert (1, "tech_sme") not in near
+
+
+def test_near_list_without_texts_has_the_same_firms_rules_and_distances():
+    """The readiness features take the near list without its texts; it must be the same list."""
+    import pandas as pd
+
+    from bench.synthetic import synthetic_firms
+    from scoring.api import iter_evaluations
+    from scoring.gaps import near_threshold
+
+    frame = synthetic_firms(5000, seed=4)
+    ((_, numbers),) = iter_evaluations(frame)
+    ((_, texts),) = iter_evaluations(frame)
+    a, b = near_threshold(numbers, text=False), near_threshold(texts)
+    keys = ["row", "ladder", "rule_id", "shortfall"]
+    assert len(b) > 50
+    pd.testing.assert_frame_equal(a[keys], b[keys])
+    assert (a["zh"] == "").all() and (b["zh"] != "").all()

@@ -55,10 +55,11 @@ class ReadinessBundle:
             model = self.models.get(f"{ladder}/{horizon}")
             if model is None:
                 continue
-            p = model.predict_proba(X)[:, 1]
             held = X.get(f"{ladder}_held")
-            if held is not None:
-                p = np.where(held.to_numpy(dtype=float) == 1, np.nan, p)
+            at = np.ones(len(X), bool) if held is None else held.to_numpy(dtype=float) != 1
+            p = np.full(len(X), np.nan)  # a firm holding the ladder gets no figure: not scored
+            if at.any():
+                p[at] = model.predict_proba(X[at])[:, 1]
             out[f"{ladder}_readiness"] = p
         return out
 

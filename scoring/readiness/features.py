@@ -53,7 +53,7 @@ def rule_features(panel: pd.DataFrame, chunk_rows: int = 200_000) -> pd.DataFram
 def evaluation_features(ev: Evaluation) -> pd.DataFrame:
     """The rule and profile features of every row of one evaluated frame."""
     cols: dict[str, np.ndarray] = {}
-    near = near_threshold(ev)
+    near = near_threshold(ev, text=False)  # the distances; the batch's texts when it made them
     for ladder in LADDERS:
         res = ev.ladders[ladder]
         cols[f"{ladder}_eligible"] = (res.status == PASS).astype(float)
