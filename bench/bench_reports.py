@@ -29,6 +29,17 @@ import scoring  # noqa: E402
 from reports.render import html_to_pdf, render_isolated  # noqa: E402
 
 
+def warm_median(render, html: str, runs: int) -> float:
+    """Median seconds of ``runs`` renders after one to warm up (fonts, imports, the process)."""
+    render(html)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        render(html)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--warm", type=int, default=10)
@@ -45,20 +56,8 @@ def main() -> None:
     day = dt.date(2026, 11, 24)
     pages = [reports.firm_report_html(r, day) for r in results]
 
-    html_to_pdf(pages[0])  # warm: fonts, imports
-    times = []
-    for _ in range(args.warm):
-        t0 = time.perf_counter()
-        html_to_pdf(pages[0])
-        times.append(time.perf_counter() - t0)
-    print(f"one report, this process: median {statistics.median(times):.2f} s")
-    render_isolated(pages[0])
-    times = []
-    for _ in range(args.warm):
-        t0 = time.perf_counter()
-        render_isolated(pages[0])
-        times.append(time.perf_counter() - t0)
-    print(f"one report, rendering worker: median {statistics.median(times):.2f} s")
+    for label, render in (("this process", html_to_pdf), ("rendering worker", render_isolated)):
+        print(f"one report, {label}: median {warm_median(render, pages[0], args.warm):.2f} s")
 
     t0 = time.perf_counter()
     with cf.ThreadPoolExecutor(args.workers * 2) as pool:
