@@ -103,8 +103,10 @@ def _near(pool: pd.DataFrame, given: list[dict] | None) -> list[dict]:
 
 
 def _rule_texts() -> dict[tuple[str, str], str]:
+    """(ladder, rule id) → the rule in Chinese; the pass mark of scored ladders too."""
     texts: dict[tuple[str, str], str] = {}
     for rs in load_all():
+        texts[(rs.ladder, "pass_mark")] = "评分未达到达标线"
         for rule in rs.rules:
             texts.setdefault((rs.ladder, rule.id), rule.spec.zh)
     return texts
@@ -150,7 +152,9 @@ def _breakdown(pool: pd.DataFrame, key: pd.Series) -> list[dict]:
 
 
 def _visit_first(pool: pd.DataFrame) -> list[dict]:
-    """Firms not yet meeting their next rung, by the probability of reaching it in 12 months."""
+    """Firms not yet meeting their next rung, by the probability of reaching it in 12 months,
+    with the rules they fail for it."""
+    texts = _rule_texts()
     rows = []
     for i, ladder in enumerate(pool.get("next_rung", pd.Series("", index=pool.index))):
         ladder = str(ladder or "")
@@ -160,12 +164,15 @@ def _visit_first(pool: pd.DataFrame) -> list[dict]:
         chance = pool.at[i, column]
         if pd.isna(chance) or _status(pool, ladder).iat[i] == "eligible":
             continue
+        failed = pool.at[i, f"{ladder}_failed"] if f"{ladder}_failed" in pool else ""
         rows.append(
             {
                 "name": pool.at[i, "name"],
                 "ladder_zh": LADDER_NAMES[ladder][0],
                 "readiness": float(chance),
-                "missing": str(pool.get(f"{ladder}_failed", pd.Series("")).iat[i] or ""),
+                "failed": "；".join(
+                    texts.get((ladder, r), r) for r in str(failed or "").split(";") if r
+                ),
             }
         )
     return sorted(rows, key=lambda r: -r["readiness"])
