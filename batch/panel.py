@@ -1,4 +1,5 @@
-"""History panels from the files a bureau has: xlsx, xls, CSV (UTF-8 or GBK) or Parquet.
+"""Typed rows from the files a bureau has (xlsx, xls, CSV in UTF-8 or GBK, Parquet): history
+panels for the readiness model, and firms for per-firm reports.
 
 The same readers and header mapping as the batch (Chinese labels, units such as 万元), plus
 the panel's own columns: the firm key and the two statuses the input contract lacks. Values
@@ -29,17 +30,24 @@ _BOOL = {"1": 1.0, "1.0": 1.0, "true": 1.0, "是": 1.0, "y": 1.0}
 _BOOL |= {"0": 0.0, "0.0": 0.0, "false": 0.0, "否": 0.0, "n": 0.0}
 
 
+def typed_tables(path: Path):
+    """Each table of a file as (table, its contract fields parsed — money in yuan —, which rows
+    are data rather than blank or template rows, the count of unreadable cells)."""
+    for table in read_tables(Path(path)):
+        canonical, scale, reasons, _ = prepare(table)
+        typed = canonicalize(canonical, scale)
+        frame = pd.DataFrame(
+            {name: typed.columns[name] for name in canonical.columns}, index=canonical.index
+        )
+        yield table, frame, (reasons == "").to_numpy(), len(typed.errors)
+
+
 def read_panel(path: Path) -> pd.DataFrame:
     """The panel as typed contract columns (money in yuan) plus ``firm_id``, ``is_gazelle``
     and ``is_little_giant``. Template notes and example rows are dropped."""
     parts, cell_errors = [], 0
-    for table in read_tables(Path(path)):
-        canonical, scale, reasons, _ = prepare(table)
-        typed = canonicalize(canonical, scale)
-        cell_errors += len(typed.errors)
-        frame = pd.DataFrame(
-            {name: typed.columns[name] for name in canonical.columns}, index=canonical.index
-        )
+    for table, frame, data_rows, errors in typed_tables(path):
+        cell_errors += errors
         for header in table.data.columns:
             name = _PANEL_LOOKUP.get(normalize(header))
             if name == "firm_id":
@@ -47,7 +55,7 @@ def read_panel(path: Path) -> pd.DataFrame:
             elif name:
                 text = table.data[header].astype("string").str.strip().str.lower()
                 frame[name] = text.map(_BOOL).astype(float)
-        parts.append(frame[(reasons == "").to_numpy()])
+        parts.append(frame[data_rows])
     panel = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if "firm_id" not in panel and "credit_code" in panel:
         panel["firm_id"] = panel["credit_code"]  # the usual stable key when none is given
@@ -58,3 +66,18 @@ def read_panel(path: Path) -> pd.DataFrame:
         )
     panel.attrs["cell_errors"] = cell_errors  # unreadable cells, read as unknown
     return panel
+
+
+def firm_rows(path: Path):
+    """(row in the file, the firm's known contract fields) for every data row with a name, as
+    the batch scores it (units converted): what a per-firm report needs."""
+    for table, frame, data_rows, _ in typed_tables(path):
+        rows = table.sheet_rows().to_numpy()
+        for i, record in enumerate(frame.to_dict("records")):
+            firm = {k: v for k, v in record.items() if not _unknown(v)}
+            if data_rows[i] and firm.get("name"):
+                yield int(rows[i]), firm
+
+
+def _unknown(value) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))

@@ -204,3 +204,26 @@ def test_every_character_has_a_glyph_in_the_one_font(example_pdf):
     assert len(text) > 2000
     missing = sorted({c for c in text if not c.isspace() and ord(c) not in cmap})
     assert missing == [], missing
+
+
+def test_batch_writes_one_report_per_scored_firm_into_a_zip(tmp_path):
+    import zipfile
+
+    source = tmp_path / "firms.csv"
+    source.write_text(
+        "企业名称,营业收入(y0)(万元),职工总数\n"
+        '=HYPERLINK("http://x"),5000,120\n'
+        ",,\n"  # a blank row: rejected by the batch, no report
+        "../../etc/passwd,300,12\n",
+        encoding="utf-8",
+    )
+    target = tmp_path / "reports.zip"
+    args = ["batch", str(source), "-o", str(tmp_path / "out.xlsx"), "--reports", str(target)]
+    assert main(args) == 0
+    with zipfile.ZipFile(target) as archive:
+        names = sorted(archive.namelist())
+        assert names == ["000002.pdf", "000004.pdf", "目录.csv"]  # rows, never user text
+        index = archive.read("目录.csv").decode("utf-8-sig")
+        assert "'=HYPERLINK" in index  # no live formula when the index opens in Excel
+        (tmp_path / "r.pdf").write_bytes(archive.read("000004.pdf"))
+    assert "../../etc/passwd" in pdf_text(tmp_path / "r.pdf")

@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("batch", help="score a spreadsheet (xlsx, xls, csv, parquet)")
     p.add_argument("file")
     p.add_argument("-o", "--output", help="output .xlsx or .csv (default: next to the input)")
+    p.add_argument("--reports", help="also write every firm's PDF report into this .zip")
     p.add_argument("--max-rows", type=int, help="refuse files with more data rows")
     p.add_argument("--max-mb", type=int, help="refuse larger files (MB)")
     p.add_argument("--chunk-rows", type=int, default=200_000)
@@ -373,6 +374,11 @@ def _batch(args) -> int:
         return 2
     print(summary.text())
     print(f"结果已写入 {output}（用时 {summary.seconds:.1f} 秒）")
+    if args.reports:
+        from batch.report_zip import write_report_zip
+
+        count = write_report_zip(source, Path(args.reports))
+        print(f"诊断报告 {count} 份 → {args.reports}")
     return 0
 
 
