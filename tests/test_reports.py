@@ -189,6 +189,8 @@ def test_firm_report_from_the_command_line(tmp_path):
     assert main(["report", str(ROOT / "data" / "example_firm.json"), "-o", str(output)]) == 0
     assert output.read_bytes().startswith(b"%PDF")
     assert main(["report", "-o", str(output)]) == 2  # neither a firm nor a pool
+    not_results = ["report", "--pool", str(ROOT / "data" / "sample_firms.csv"), "-o", str(output)]
+    assert main(not_results) == 2  # an input sheet, not results: a clear error
 
 
 def test_every_character_has_a_glyph_in_the_one_font(example_pdf):
