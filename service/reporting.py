@@ -11,6 +11,8 @@ from fastapi.responses import Response
 
 import reports
 from scoring.models import Assessment as Result
+from service import pool as pools
+from service import store
 from service.errors import ApiError
 from service.pool import attachment
 
@@ -39,9 +41,6 @@ async def _pdf(make, filename: str) -> Response:
 
 async def pool_report(session, user, filters) -> Response:
     """The briefing of the pool a bureau user sees, as filtered, with its targets."""
-    from service import pool as pools
-    from service import store
-
     everything = store.pool_frame(session, user)
     view = pools.apply(everything, filters)
     targets = store.target_progress(session, user, everything)
