@@ -24,11 +24,13 @@ def radar(trace: list[dict[str, Any]], size: int = 260) -> dict[str, Any] | None
         share = max(0.0, min(1.0, t["points"] / t["points_available"]))
         shape.append(f"{c + r * share * math.cos(angle):.1f},{c + r * share * math.sin(angle):.1f}")
         grid.append((c + r * math.cos(angle), c + r * math.sin(angle)))
+        # two lines (name, points): above the axis end at the top, beside it at the sides
+        lift = 12 if math.sin(angle) < -0.3 else (4 if abs(math.sin(angle)) <= 0.3 else -4)
         labels.append(
             {
-                "x": c + (r + 18) * math.cos(angle),
-                "y": c + (r + 18) * math.sin(angle),
-                "text": (t.get("zh") or t["rule_id"])[:8],
+                "x": c + (r + 16) * math.cos(angle),
+                "y": c + (r + 16) * math.sin(angle) - lift,
+                "text": axis_label(t),
                 "value": f"{t['points']:g}/{t['points_available']:g}",
             }
         )
@@ -44,3 +46,12 @@ def radar(trace: list[dict[str, Any]], size: int = 260) -> dict[str, Any] | None
         "spokes": grid,
         "labels": labels,
     }
+
+
+def axis_label(entry: dict[str, Any]) -> str:
+    """An indicator's short name: ``short_zh`` from its rule file, else the start of its text."""
+    if entry.get("short_zh"):
+        return entry["short_zh"]
+    text = entry.get("zh") or entry["rule_id"]
+    text = text.split("——")[-1].split("（")[0]
+    return text if len(text) <= 7 else text[:6] + "…"

@@ -8,8 +8,9 @@ from typing import Any
 
 from reports.charts import radar
 from scoring.engine import PATH
-from scoring.formatting import STATUS_ZH
-from scoring.models import Assessment, Gap
+from scoring.formatting import STATUS_ZH, fmt_change
+from scoring.models import Assessment, Gap, LadderAssessment
+from scoring.rulesets import load_all
 
 # When a gap can be closed, by its lead time (months): the action plan's timeline
 TIMELINE = (
@@ -20,7 +21,6 @@ TIMELINE = (
 )
 ROUTE_ZH = {"direct": "直通条件", "score": "评分达标", "gate": "基本条件"}
 OUTCOME_ZH = {"pass": "满足", "fail": "不满足", "unknown": "待补充", "scored": "计分"}
-UNIT_ZH = {"CNY": "元", "persons": "人", "items": "项", "days": "天", "points": "分"}
 
 
 def report_id(result: Assessment, created: dt.date) -> str:
@@ -33,6 +33,7 @@ def report_id(result: Assessment, created: dt.date) -> str:
 def firm_context(result: Assessment, created: dt.date) -> dict[str, Any]:
     ladders = [result.ladders[k] for k in PATH]
     plan = _plan(result)
+    documents, cite = _citations(ladders)
     return {
         "r": result,
         "created": created.isoformat(),
@@ -45,13 +46,37 @@ def firm_context(result: Assessment, created: dt.date) -> dict[str, Any]:
             for _, label in TIMELINE
         ],
         "radars": {la.ladder: radar([t.model_dump() for t in la.trace]) for la in ladders},
-        "documents": sorted({d for la in ladders for d in la.documents}),
+        "documents": documents,
+        "refs": {la.ladder: [documents.index(d) + 1 for d in la.documents] for la in ladders},
+        "cite": cite,
+        "change": fmt_change,
         "status_zh": STATUS_ZH,
         "route_zh": ROUTE_ZH,
         "outcome_zh": OUTCOME_ZH,
-        "unit_zh": UNIT_ZH,
         "status_class": {"eligible": "ok", "ineligible": "no", "undetermined": "unknown"},
     }
+
+
+def _citations(ladders: list[LadderAssessment]):
+    """The cited documents, numbered, and ``cite(source, ladder) -> "[n] article"``: a rule's
+    source is "<document number> <article>"; the table shows the number in brackets (a whole
+    document number would take two lines in every row) and the list gives it in full. One
+    number can name several documents (a measure and its annexes), so a rule is matched
+    among its own ladder's documents."""
+    documents = sorted({d for la in ladders for d in la.documents})
+    numbers = {d.number for rs in load_all() for d in rs.spec.documents}
+
+    def number_of(text: str) -> str | None:
+        return max((n for n in numbers if text.startswith(n + " ")), key=len, default=None)
+
+    def cite(source: str | None, ladder: LadderAssessment) -> str:
+        number = number_of(source or "")
+        for document in ladder.documents if number else ():
+            if number_of(document) == number:
+                return f"[{documents.index(document) + 1}] {source[len(number) + 1 :]}"
+        return source or ""
+
+    return documents, cite
 
 
 def _key_point(result: Assessment) -> str:

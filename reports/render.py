@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures as cf
+import gc
 import multiprocessing
 import os
 import resource
 import threading
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -66,12 +68,20 @@ def _fetcher_class():
     return LockedFetcher
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Render in this process (the worker calls it; tests may too)."""
-    from weasyprint import CSS, HTML
+@cache
+def _locked():
+    """The fetcher and the parsed stylesheet, made once per process (parsing took ~10 ms)."""
+    from weasyprint import CSS
 
     fetcher = _fetcher_class()(allowed_protocols=("data", "file"))
-    css = CSS(filename=str(STATIC / "report.css"), url_fetcher=fetcher)
+    return fetcher, CSS(filename=str(STATIC / "report.css"), url_fetcher=fetcher)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Render in this process (the worker calls it; tests may too)."""
+    from weasyprint import HTML
+
+    fetcher, css = _locked()
     document = HTML(string=html, base_url=STATIC.as_uri() + "/", url_fetcher=fetcher)
     return document.write_pdf(stylesheets=[css], attachments=None)
 
@@ -84,7 +94,25 @@ _pool: cf.ProcessPoolExecutor | None = None
 
 def _limit_and_warm() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    import weasyprint  # noqa: F401  (import once, before the first document)
+    html_to_pdf(WARM_UP)  # imports, fonts and stylesheet caches, before the first document
+    # What is alive now lives as long as the process: keep the collector off it
+    gc.collect()
+    gc.freeze()
+
+
+WARM_UP = '<html lang="zh-CN"><body><h1>预热</h1><table><tr><td>预热</td></tr></table></body>'
+
+
+def _render_in_worker(html: str) -> bytes:
+    """``html_to_pdf`` with the cyclic collector paused: a render allocates hundreds of
+    thousands of short-lived objects and the collector's passes over them took ~15 % of the
+    time; one collection afterwards frees the document's cycles."""
+    gc.disable()
+    try:
+        return html_to_pdf(html)
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 def _executor() -> cf.ProcessPoolExecutor:
@@ -112,7 +140,7 @@ def render_isolated(html: str, timeout: float = TIME_LIMIT) -> bytes:
     """``html_to_pdf`` in the rendering process, with its time and memory limits."""
     pool = _executor()
     try:
-        return pool.submit(html_to_pdf, html).result(timeout=timeout)
+        return pool.submit(_render_in_worker, html).result(timeout=timeout)
     except cf.TimeoutError:
         _discard(pool)
         raise ReportError("报告生成超时", f"rendering took longer than {timeout:g} s") from None

@@ -159,6 +159,7 @@ def _base(rs: RuleSet, rule: Rule) -> dict:
             group=rule.spec.group,
             zh=rule.spec.zh,
             en=rule.spec.en,
+            short_zh=rule.spec.short_zh,
             source=rs.cite(src),
             evidence=src.evidence,
             note=src.note,
@@ -185,11 +186,17 @@ def _indicator_entry(rs: RuleSet, rule: Rule, score: Score, i: int, view: RowVie
         fields["value_zh"] = fmt_value(value, meta.unit)
         fields["value_en"] = fmt_value(value, meta.unit, "en")
     if rule.bands is not None:
-        fields["threshold_zh"], fields["threshold_en"] = _bands_texts(rule)
+        texts = _bands_texts(rule)
+        fields["threshold_zh"], fields["threshold_en"] = texts["zh"], texts["en"]
         if known and band >= 0:
             b = rule.bands[band]
             if b.lo != b.hi:
                 fields["band_range"] = [b.lo, b.hi]
+            fields["band_zh"], fields["band_en"] = texts["bands_zh"][band], texts["bands_en"][band]
+            up = _next_band_up(rule, float(est))
+            if up is not None:
+                fields["next_band_zh"] = texts["bands_zh"][up]
+                fields["next_band_en"] = texts["bands_en"][up]
     if rule.options is not None:
         fields["parts"] = [
             _indicator_entry(rs, opt, opt.score(view.source), 0, view) for opt in rule.options
@@ -214,15 +221,22 @@ def _leaf_or_cond_entry(cond: Condition, view: RowView) -> TraceEntry:
     )
 
 
-def _bands_texts(rule: Rule) -> tuple[str, str]:
-    """The bands of an indicator in Chinese and English; the same for every firm (cached)."""
+def _bands_texts(rule: Rule) -> dict:
+    """The bands of an indicator in Chinese and English, whole and one by one; the same for
+    every firm (cached)."""
     texts = rule.__dict__.get("_bands_texts")
     if texts is None:
-        texts = rule.__dict__["_bands_texts"] = (_bands_text(rule, "zh"), _bands_text(rule, "en"))
+        zh, en = _band_texts(rule, "zh"), _band_texts(rule, "en")
+        texts = rule.__dict__["_bands_texts"] = {
+            "zh": "；".join(zh),
+            "en": "; ".join(en),
+            "bands_zh": zh,
+            "bands_en": en,
+        }
     return texts
 
 
-def _bands_text(rule: Rule, lang: str) -> str:
+def _band_texts(rule: Rule, lang: str) -> list[str]:
     parts = []
     for band in rule.bands:
         pts = f"{band.lo:g}" if band.lo == band.hi else f"{band.lo:g}–{band.hi:g}"
@@ -236,7 +250,13 @@ def _bands_text(rule: Rule, lang: str) -> str:
         else:
             cond = band.condition.zh or ("组合条件" if lang == "zh" else "combined condition")
         parts.append(f"{cond} → {pts}{'分' if lang == 'zh' else ' pts'}")
-    return "；".join(parts) if lang == "zh" else "; ".join(parts)
+    return parts
+
+
+def _next_band_up(rule: Rule, est: float) -> int | None:
+    """Index of the nearest band worth more points than ``est`` (None at the top)."""
+    higher = [i for i, b in enumerate(rule.bands) if b.condition is not None and b.est > est]
+    return min(higher, key=lambda i: rule.bands[i].est) if higher else None
 
 
 # ---- gaps -------------------------------------------------------------------------------

@@ -82,3 +82,19 @@ def _threshold_text(op: str, target, unit: str, lang: str) -> str:
         labels = [fmt_value(v, "text", lang) for v in values]
         return ("为" if lang == "zh" else "is ") + "/".join(labels)
     return f"{OP_SYMBOL[op]} {fmt_value(target, unit, lang)}"
+
+
+GAP_UNIT_ZH = {"persons": "人", "items": "项", "days": "天", "points": "分"}
+
+
+def fmt_change(change, unit: str | None) -> str:
+    """A gap's least change in Chinese, signed, in the unit of its ``Gap.unit`` ("+385.60万元",
+    "−4.00个百分点", "+8项"); "—" when there is no amount."""
+    if is_unknown(change):
+        return "—"
+    sign = "+" if change > 0 else "−"
+    if unit == "CNY":
+        return sign + fmt_money(abs(change))
+    if unit == "ratio":
+        return f"{sign}{abs(change) * 100:.2f}个百分点"
+    return f"{sign}{abs(change):g}{GAP_UNIT_ZH.get(unit or '', '')}"

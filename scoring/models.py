@@ -53,6 +53,7 @@ class TraceEntry(BaseModel):
     group: str | None = None
     zh: str
     en: str
+    short_zh: str | None = None  # a scored indicator's label on charts
     outcome: Literal["pass", "fail", "unknown", "scored"]
     value_zh: str | None = None
     value_en: str | None = None
@@ -63,6 +64,10 @@ class TraceEntry(BaseModel):
     points_max_possible: Number = None
     points_available: Number = None
     band_range: list[float] | None = None  # expert-scored band: the official range
+    band_zh: str | None = None  # the band the firm reached (scored indicators with bands)
+    band_en: str | None = None
+    next_band_zh: str | None = None  # the nearest band worth more points (none at the top)
+    next_band_en: str | None = None
     source: str | None = None
     evidence: str | None = None
     note: str | None = None

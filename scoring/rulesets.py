@@ -78,6 +78,7 @@ class RuleSpec(_Strict):
     kind: Literal["gate", "indicator", "direct"]
     zh: str
     en: str
+    short_zh: str | None = Field(default=None, max_length=8)  # an indicator's chart label
     source: Source
     ceiling: bool = False  # a size cap: growth will not fix it, so the path skips the ladder
     condition: dict[str, Any] | None = None

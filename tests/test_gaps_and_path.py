@@ -155,6 +155,31 @@ def test_trace_shows_value_threshold_and_source():
     assert entry.evidence == "verified"
 
 
+@pytest.mark.parametrize(
+    ("tech_staff", "band", "next_band", "points"),
+    [
+        (24, "≥ 20.00% → 12分", "≥ 25.00% → 16分", 12),  # 24 %: just under the 16-point band
+        (25, "≥ 25.00% → 16分", "≥ 30.00% → 20分", 16),  # 25 % exactly: in it (含)
+        (30, "≥ 30.00% → 20分", None, 20),  # the top band has none above it
+    ],
+)
+def test_trace_names_the_band_reached_and_the_next_band_up(tech_staff, band, next_band, points):
+    firm = {"name": "乙", "fiscal_year": 2025, "employees": 100, "tech_staff": tech_staff}
+    entry = next(t for t in assess(firm).ladders["tech_sme"].trace if t.rule_id == "tech_staff")
+    assert (entry.band_zh, entry.next_band_zh, entry.points) == (band, next_band, points)
+    assert entry.short_zh == "科技人员"
+    assert entry.band_zh in entry.threshold_zh  # one of the bands listed in full
+
+
+def test_an_unknown_indicator_names_no_band():
+    entry = next(
+        t
+        for t in assess({"name": "丙", "fiscal_year": 2025}).ladders["tech_sme"].trace
+        if t.rule_id == "tech_staff"
+    )
+    assert entry.outcome == "unknown" and entry.band_zh is None and entry.next_band_zh is None
+
+
 def test_a_typed_firm_model_is_accepted():
     from pydantic import ValidationError
 

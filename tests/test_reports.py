@@ -65,12 +65,29 @@ def test_the_firm_report_says_what_the_result_says(example_pdf):
         assert squeeze(ladder.name_zh) in text
         if ladder.score is not None:
             assert f"{ladder.score:g}分" in text or f"{ladder.score:g}/100" in text, key
-    for entry in result.ladders["high_tech"].trace:  # source documents and articles, as cited
-        if entry.source:
-            document, _, article = entry.source.partition(" ")
-            assert squeeze(document) in text and squeeze(article) in text, entry.source
+    # every rule cites "[n] article", and the documents list gives [n] as that very document
+    listed = text[text.index("附录二") :]
+    for key in PATH:
+        for entry in result.ladders[key].trace:
+            number, _, article = entry.source.partition(" ")
+            cited = re.findall(r"\[(\d+)\]" + re.escape(squeeze(article)), text)
+            assert cited, entry.source
+            document = re.escape(squeeze(number))
+            assert any(re.search(rf"\[{n}\]{document}", listed) for n in cited), entry.source
     assert "不是任何主管部门的认定结论" in text  # the disclaimer
-    assert 4 <= pdf_pages(path) <= 12
+    assert 4 <= pdf_pages(path) <= 8
+
+
+def test_the_report_gives_amounts_in_their_units_and_the_band_reached(example_pdf):
+    result, path = example_pdf
+    text = squeeze(pdf_text(path))
+    share = next(g for g in result.ladders["little_giant"].gaps if g.unit == "ratio")
+    assert f"+{share.change * 100:.2f}个百分点" in text  # a share in points, not "0.04 ratio"
+    money = next(g for g in result.ladders["little_giant"].gaps if g.unit == "CNY")
+    assert f"+{money.change / 1e4:,.2f}万元" in text
+    staff = next(t for t in result.ladders["tech_sme"].trace if t.rule_id == "tech_staff")
+    assert squeeze(f"本档{staff.band_zh}上一档{staff.next_band_zh}") in text
+    assert "科技人员" in text and "技术先进程度" in text  # radar axes by their short names
 
 
 def test_fonts_are_embedded_subset_and_one_cjk_family(example_pdf):

@@ -58,6 +58,7 @@ def test_at_least_three_regional_gazelle_sets_plus_national():
         (lambda d: d.update(surprise=1), "surprise"),
         (lambda d: d["pass_mark"].update(minimums={"nonexistent": 3}), "nonexistent"),
         (lambda d: d["rules"].append(dict(d["rules"][0])), "duplicate rule id"),
+        (lambda d: d["rules"][6].update(short_zh="一个过长的图表标签名"), "short_zh"),
     ],
 )
 def test_malformed_rule_file_fails_loudly_with_file_and_key(tmp_path, change, message):
