@@ -34,6 +34,8 @@ def firm_context(result: Assessment, created: dt.date) -> dict[str, Any]:
     ladders = [result.ladders[k] for k in PATH]
     plan = _plan(result)
     documents, cite = _citations(ladders)
+    undetermined = [result.ladders[s.ladder] for s in result.path]
+    undetermined = [la for la in undetermined if la.status == "undetermined" and la.missing]
     return {
         "r": result,
         "created": created.isoformat(),
@@ -46,6 +48,9 @@ def firm_context(result: Assessment, created: dt.date) -> dict[str, Any]:
             for _, label in TIMELINE
         ],
         "radars": {la.ladder: radar([t.model_dump() for t in la.trace]) for la in ladders},
+        # the inputs the undetermined ladders on the path still need, each named once
+        "missing": list(dict.fromkeys(f for la in undetermined for f in la.missing)),
+        "missing_ladders": [la.name_zh for la in undetermined],
         "documents": documents,
         "refs": {la.ladder: [documents.index(d) + 1 for d in la.documents] for la in ladders},
         "cite": cite,

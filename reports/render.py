@@ -146,4 +146,6 @@ def render_isolated(html: str, timeout: float = TIME_LIMIT) -> bytes:
         raise ReportError("报告生成超时", f"rendering took longer than {timeout:g} s") from None
     except (cf.process.BrokenProcessPool, MemoryError):
         _discard(pool)
-        raise ReportError("报告生成失败（内存不足）", "rendering ran out of memory") from None
+        raise ReportError(
+            "报告生成进程异常退出（可能是内存不足）", "the rendering process died (out of memory?)"
+        ) from None

@@ -18,6 +18,7 @@ import scoring
 from batch import run
 from reports.render import STATIC, ReportError, _fetcher_class, render_isolated
 from scoring.engine import PATH
+from scoring.fields import FIELDS
 from tests.conftest import ROOT, TODAY
 from tiering.cli import main
 
@@ -119,6 +120,7 @@ def test_every_sample_firm_gets_its_own_statuses_and_scores(index, tmp_path):
         ), (key, status)
         if ladder.score is not None:
             assert f"{ladder.score:g}" in summary, key
+    assert 4 <= pdf_pages(path) <= 8  # every rule of six ladders, still 4-8 pages
 
 
 HOSTILE = [
@@ -246,3 +248,17 @@ def test_batch_writes_one_report_per_scored_firm_into_a_zip(tmp_path):
         assert "'=HYPERLINK" in index  # no live formula when the index opens in Excel
         (tmp_path / "r.pdf").write_bytes(archive.read("000004.pdf"))
     assert "../../etc/passwd" in pdf_text(tmp_path / "r.pdf")
+
+
+def test_a_firm_with_little_data_is_told_what_to_fill_in(tmp_path):
+    result = scoring.assess({"name": "只有名称的企业", "fiscal_year": 2025}, today=TODAY)
+    path = tmp_path / "little.pdf"
+    path.write_bytes(reports.firm_report_pdf(result, DAY, isolated=False))
+    text = squeeze(pdf_text(path))
+    plan = text[text.index("差距与行动计划") : text.index("各梯度逐条评价")]
+    assert "补全以下数据后才能判断" in plan
+    needed = {f for step in result.path for f in result.ladders[step.ladder].missing}
+    assert needed
+    for field in needed:  # each input a ladder on the path still needs is named
+        assert squeeze(FIELDS[field].label_zh) in plan, field
+    assert "待补充" in text and 4 <= pdf_pages(path) <= 8
