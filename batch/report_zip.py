@@ -14,20 +14,20 @@ import pandas as pd
 from batch.panel import firm_rows
 from batch.writers import neutralize
 from reports import firm_report_html
-from reports.render import render_isolated
+from reports.render import render_isolated, workers
 from scoring.api import InputError, assess_many
 
 CHUNK = 200  # firms assessed together
 COLUMNS = ["行号", "企业名称", "统一社会信用代码", "文件"]
 
 
-def write_report_zip(
-    source: Path, target: Path, created: dt.date | None = None, *, threads: int = 2
-) -> int:
+def write_report_zip(source: Path, target: Path, created: dt.date | None = None) -> int:
     """A report for every firm of ``source`` that the batch scores. Members are named by the
     firm's row in the file (``000012.pdf``), never by text a user typed; 目录.csv lists row,
-    name, credit code and file. Returns the number of reports."""
+    name, credit code and file. Returns the number of reports. Renders on every rendering
+    process (``reports.render.workers``) while this one scores and writes the next pages."""
     created = created or dt.date.today()
+    threads = workers()
     index = []
     with zipfile.ZipFile(target, "w") as archive, cf.ThreadPoolExecutor(threads) as pool:
         pending: collections.deque = collections.deque()

@@ -1,10 +1,12 @@
 """Benchmark: PDF guidance reports.
 
-    python bench/bench_reports.py [--warm 10] [--count 1000] [--workers 2]
+    python bench/bench_reports.py [--warm 10] [--count 1000] [--workers 2] [--zip 1000]
 
 One firm report in a warm process (median of ``--warm`` renders, in this process and through
 the isolated rendering worker), then ``--count`` reports of the sample firms (cycled) through
-``--workers`` rendering processes. Record results in docs/benchmarks.md.
+``--workers`` rendering processes, then (``--zip N``) the whole ``tiering batch --reports``
+path for a file of N firms: read, score, write each page, render, zip. Record results in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,6 +48,7 @@ def main() -> None:
     parser.add_argument("--warm", type=int, default=10)
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--zip", type=int, default=0, help="firms in the end-to-end zip run")
     args = parser.parse_args()
     os.environ["TIERING_REPORT_WORKERS"] = str(args.workers)
     print(
@@ -68,6 +72,28 @@ def main() -> None:
     print(
         f"{args.count} reports through {args.workers} rendering processes: {elapsed:.0f} s "
         f"({elapsed / args.count:.2f} s each; mean size {statistics.mean(sizes) / 1024:.0f} KB)"
+    )
+    if args.zip:
+        zip_run(samples, args.zip)
+
+
+def zip_run(samples: pd.DataFrame, count: int) -> None:
+    """``tiering batch --reports`` on a CSV of ``count`` sample firms (cycled, renamed)."""
+    from batch.report_zip import write_report_zip
+
+    named = samples[samples["name"] != ""]
+    rows = named.iloc[[i % len(named) for i in range(count)]].copy()
+    rows["name"] = [f"{n}·{i:05d}" for i, n in enumerate(rows["name"])]
+    with tempfile.TemporaryDirectory() as tmp:
+        source, target = Path(tmp) / "firms.csv", Path(tmp) / "reports.zip"
+        rows.to_csv(source, index=False)
+        t0 = time.perf_counter()
+        made = write_report_zip(source, target, dt.date(2026, 11, 24))
+        elapsed = time.perf_counter() - t0
+        size = target.stat().st_size / 1024**2
+    print(
+        f"tiering batch --reports, {count} firms: {made} reports in {elapsed:.0f} s "
+        f"({elapsed / made:.2f} s each; zip {size:.0f} MB)"
     )
 
 

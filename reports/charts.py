@@ -24,12 +24,15 @@ def radar(trace: list[dict[str, Any]], size: int = 260) -> dict[str, Any] | None
         share = max(0.0, min(1.0, t["points"] / t["points_available"]))
         shape.append(f"{c + r * share * math.cos(angle):.1f},{c + r * share * math.sin(angle):.1f}")
         grid.append((c + r * math.cos(angle), c + r * math.sin(angle)))
-        # two lines (name, points): above the axis end at the top, beside it at the sides
-        lift = 12 if math.sin(angle) < -0.3 else (4 if abs(math.sin(angle)) <= 0.3 else -4)
+        # two lines (name, points): above the axis end at the top, beside it at the sides;
+        # labels near the top and bottom sit further out so neighbours do not overlap
+        sin, cos = math.sin(angle), math.cos(angle)
+        lift = 12 if sin < -0.3 else (4 if abs(sin) <= 0.3 else -4)
+        out = r + 16 + 18 * abs(sin)
         labels.append(
             {
-                "x": c + (r + 16) * math.cos(angle),
-                "y": c + (r + 16) * math.sin(angle) - lift,
+                "x": c + out * cos,
+                "y": c + out * sin - lift,
                 "text": axis_label(t),
                 "value": f"{t['points']:g}/{t['points_available']:g}",
             }

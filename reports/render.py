@@ -115,13 +115,18 @@ def _render_in_worker(html: str) -> bytes:
         gc.collect()
 
 
+def workers() -> int:
+    """Rendering processes: ``TIERING_REPORT_WORKERS``, else one (a web process renders one
+    download at a time; ``tiering batch --reports`` asks for one per core)."""
+    return int(os.environ.get("TIERING_REPORT_WORKERS", "1"))
+
+
 def _executor() -> cf.ProcessPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
             context = multiprocessing.get_context("forkserver")
-            workers = int(os.environ.get("TIERING_REPORT_WORKERS", "1"))
-            _pool = cf.ProcessPoolExecutor(workers, context, initializer=_limit_and_warm)
+            _pool = cf.ProcessPoolExecutor(workers(), context, initializer=_limit_and_warm)
             atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
         return _pool
 

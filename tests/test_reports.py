@@ -99,6 +99,7 @@ def test_fonts_are_embedded_subset_and_one_cjk_family(example_pdf):
         name, emb, sub = row[0], row[-5], row[-4]
         assert emb == "yes" and sub == "yes", row
         assert "Noto-Sans-CJK-SC" in name, row  # one family, no fallback font
+    assert len(rows) == 1, rows  # and one weight: a second one would embed a second subset
 
 
 @pytest.mark.parametrize("index", range(len(SAMPLES)))

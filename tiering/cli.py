@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from contextlib import contextmanager
 from dataclasses import replace
@@ -377,6 +378,8 @@ def _batch(args) -> int:
     if args.reports:
         from batch.report_zip import write_report_zip
 
+        # a batch of reports renders on every core unless told otherwise
+        os.environ.setdefault("TIERING_REPORT_WORKERS", str(os.cpu_count() or 1))
         count = write_report_zip(source, Path(args.reports))
         print(f"诊断报告 {count} 份 → {args.reports}")
     return 0
