@@ -16,6 +16,7 @@ import concurrent.futures as cf
 import datetime as dt
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -62,6 +63,19 @@ def main() -> None:
 
     for label, render in (("this process", html_to_pdf), ("rendering worker", render_isolated)):
         print(f"one report, {label}: median {warm_median(render, pages[0], args.warm):.2f} s")
+    # what the per-ladder rule tables cost: the same report without them
+    short = re.sub(r'<section class="ladder-section.*?</section>', "", pages[0], flags=re.S)
+    print(
+        f"the same without the per-ladder rule tables: median "
+        f"{warm_median(render_isolated, short, args.warm):.2f} s"
+    )
+    # what WeasyPrint costs per table cell here: 450 cells of one line, then of two lines
+    for label, text in (("one-line", "满足条件"), ("two-line", "企业申请认定时须注册成立一年以上")):
+        cells = "".join(
+            "<tr>" + f"<td style='width:16%'>{text}</td>" * 6 + "</tr>" for _ in range(75)
+        )
+        table = f"<html lang=zh-CN><body style='font-size:7pt'><table>{cells}</table></body>"
+        print(f"450 {label} table cells: {warm_median(render_isolated, table, args.warm):.2f} s")
 
     t0 = time.perf_counter()
     with cf.ThreadPoolExecutor(args.workers * 2) as pool:
