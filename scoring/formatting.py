@@ -48,8 +48,8 @@ def fmt_value(value, unit: str, lang: str = "zh") -> str:
         return f"{value:.0f}天" if lang == "zh" else f"{value:.0f} days"
     if unit == "years":
         return f"{value:.1f}年" if lang == "zh" else f"{value:.1f} years"
-    if unit == "count":
-        return f"{value:g}"
+    if unit == "count":  # an average of counts (2.333…) reads as 2.33
+        return f"{value:.2f}".rstrip("0").rstrip(".")
     return f"{value:g}"
 
 

@@ -89,6 +89,10 @@ def test_the_report_gives_amounts_in_their_units_and_the_band_reached(example_pd
     staff = next(t for t in result.ladders["tech_sme"].trace if t.rule_id == "tech_staff")
     assert squeeze(f"本档{staff.band_zh}上一档{staff.next_band_zh}") in text
     assert "科技人员" in text and "技术先进程度" in text  # radar axes by their short names
+    direct = [t for t in result.ladders["tech_sme"].trace if t.kind == "direct"]
+    assert direct and all("【直通】" + t.zh[:8] in text for t in direct)  # marked as routes
+    conversions = next(t for t in result.ladders["high_tech"].trace if t.rule_id == "conversions")
+    assert conversions.value_zh == "2.33"  # an average of counts, not 2.33333
 
 
 def test_fonts_are_embedded_subset_and_one_cjk_family(example_pdf):
