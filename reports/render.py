@@ -42,7 +42,14 @@ def environment() -> Environment:
         loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined
     )
     env.filters["field_labels"] = field_labels
+    env.filters["running"] = running_text
     return env
+
+
+def running_text(text: str, limit: int = 30) -> str:
+    """A name short enough for the running header."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def field_labels(names) -> str:

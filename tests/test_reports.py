@@ -267,3 +267,16 @@ def test_a_firm_with_little_data_is_told_what_to_fill_in(tmp_path):
     for field in needed:  # each input a ladder on the path still needs is named
         assert squeeze(FIELDS[field].label_zh) in plan, field
     assert "待补充" in text and 4 <= pdf_pages(path) <= 8
+
+
+def test_a_long_name_is_cut_in_the_running_header_and_whole_on_the_cover(tmp_path):
+    name = "超长名称的企业" * 30  # 210 characters
+    result = scoring.assess({**EXAMPLE, "name": name}, today=TODAY)
+    path = tmp_path / "long.pdf"
+    path.write_bytes(reports.firm_report_pdf(result, DAY, isolated=False))
+    cover = squeeze(pdf_text(path).split("\f")[0])
+    assert name in cover
+    page_two = subprocess.run(
+        ["pdftotext", "-f", "2", "-l", "2", str(path), "-"], capture_output=True, text=True
+    ).stdout
+    assert name[:29] + "…" in squeeze(page_two) and name[:40] not in squeeze(page_two)
