@@ -380,11 +380,11 @@ def _indicator_moves(ladder: str, rule: Rule, est: float, view: RowView) -> list
         return moves
     if rule.bands is None:
         return moves
-    higher = [b for b in rule.bands if b.condition is not None and b.est > est]
     chosen = []
-    if higher:
-        chosen.append(min(higher, key=lambda b: b.est))
-        top = max(higher, key=lambda b: b.est)
+    up = _next_band_up(rule, est)
+    if up is not None:
+        chosen.append(rule.bands[up])
+        top = max((b for b in rule.bands if b.condition is not None), key=lambda b: b.est)
         if top is not chosen[0]:
             chosen.append(top)
     for band in chosen:
