@@ -60,3 +60,13 @@ def map_header(header: object) -> Column:
 def header_score(cells: list[object]) -> int:
     """How many cells of a row name contract fields: the header row has the most."""
     return sum(1 for c in cells if c not in (None, "") and map_header(c).field is not None)
+
+
+def is_output_column(header: object) -> bool:
+    """A column the batch writes (``high_tech_status``, or its xlsx header
+    ``高新技术企业·结果\nhigh_tech_status``, whose last line is the contract name)."""
+    from scoring.frames import OUTPUT_COLUMNS
+    from scoring.readiness.predict import READINESS_COLUMNS
+
+    last = str(header).strip().splitlines()[-1].strip() if str(header).strip() else ""
+    return last in OUTPUT_COLUMNS or last in READINESS_COLUMNS

@@ -68,16 +68,5 @@ def read_panel(path: Path) -> pd.DataFrame:
     return panel
 
 
-def firm_rows(path: Path):
-    """(row in the file, the firm's known contract fields) for every data row with a name, as
-    the batch scores it (units converted): what a per-firm report needs."""
-    for table, frame, data_rows, _ in typed_tables(path):
-        rows = table.sheet_rows().to_numpy()
-        for i, record in enumerate(frame.to_dict("records")):
-            firm = {k: v for k, v in record.items() if not _unknown(v)}
-            if data_rows[i] and firm.get("name"):
-                yield int(rows[i]), firm
-
-
 def _unknown(value) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))

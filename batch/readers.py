@@ -11,14 +11,16 @@ import csv
 import io
 import logging
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
-from batch.headers import Column, header_score, map_header
+from batch.headers import Column, header_score, is_output_column, map_header
 
 # fastexcel logs a warning for every column it reads as text; those are expected here.
 logging.getLogger("fastexcel").setLevel(logging.ERROR)
@@ -29,6 +31,7 @@ _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # The first <row> holding a cell with a value (<v>) or inline text (<is>).
 _VALUE_ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"(?:(?!</row>).)*?<(?:v|is)>', re.S)
 TEMPLATE_MARKERS = ("【填写说明】", "【示例】")
+NO_ROWS_ZH, NO_ROWS_EN = "文件中没有数据行（只有表头或为空表）", "the file has no data rows"
 
 
 class BatchError(Exception):
@@ -111,10 +114,51 @@ def check_zip(path: Path, limits: Limits) -> None:
         raise BatchError("文件解压后过大，疑似压缩炸弹，已拒绝", "uncompressed size over the limit")
     for m in members:
         if m.compress_size and m.file_size / m.compress_size > limits.max_zip_ratio:
-            raise BatchError(
-                "文件压缩比异常，疑似压缩炸弹，已拒绝",
-                f"member {m.filename} expands {m.file_size / m.compress_size:.0f}×",
-            )
+            raise BatchError(*_bomb(m.filename, m.file_size / m.compress_size))
+    _check_inflated(path, members, limits)
+
+
+def _bomb(member: str, ratio: float) -> tuple[str, str]:
+    return "文件压缩比异常，疑似压缩炸弹，已拒绝", f"member {member} expands {ratio:.0f}×"
+
+
+def _check_inflated(path: Path, members, limits: Limits) -> None:
+    """The sizes in a zip's directory are the sender's word, and a reader may inflate past
+    them: inflate every member's raw deflate stream (1 MiB at a time, nothing kept, the
+    declared sizes ignored) and stop as soon as the bytes actually produced pass the ratio or
+    the total limit, before the spreadsheet reader inflates anything itself."""
+    total = 0
+    with open(path, "rb") as fh:
+        for m in members:
+            if m.compress_type != zipfile.ZIP_DEFLATED:
+                continue  # stored members are their own size on disk
+            fh.seek(m.header_offset)
+            local = fh.read(30)
+            if len(local) < 30 or local[:4] != b"PK\x03\x04":
+                raise BatchError("文件已损坏或不完整，无法打开", "damaged zip member header")
+            name_len, extra_len = struct.unpack("<HH", local[26:30])
+            fh.seek(m.header_offset + 30 + name_len + extra_len)
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            budget = max(int(max(m.compress_size, 1) * limits.max_zip_ratio), 1 << 20)
+            produced = 0
+            while not inflater.eof:
+                raw = inflater.unconsumed_tail or fh.read(1 << 16)
+                if not raw:
+                    break  # truncated: the reader will say so
+                try:
+                    piece = inflater.decompress(raw, 1 << 20)
+                except zlib.error as exc:
+                    raise BatchError(
+                        "文件已损坏或不完整，无法打开", f"damaged member {m.filename}: {exc}"
+                    ) from exc
+                produced += len(piece)
+                total += len(piece)
+                if produced > budget:
+                    raise BatchError(*_bomb(m.filename, produced / max(m.compress_size, 1)))
+                if total > limits.max_unzipped_bytes:
+                    raise BatchError(
+                        "文件解压后过大，疑似压缩炸弹，已拒绝", "uncompressed size over the limit"
+                    )
 
 
 def _find_header(rows: list[list[object]]) -> int:
@@ -278,17 +322,50 @@ def detect_encoding(raw: bytes) -> str:
         ) from exc
 
 
-def read_csv(path: Path, limits: Limits, chunk_rows: int | None = None) -> Iterator[Table]:
-    """CSV as text cells, in chunks when ``chunk_rows`` is given (bounded memory)."""
+def _file_encoding(path: Path) -> tuple[str, bytes]:
+    """The encoding of a text file and its first MiB. A start in plain ASCII says nothing:
+    the file is read on (a MiB at a time) to its first non-ASCII text, where GBK and UTF-8
+    differ."""
     with open(path, "rb") as fh:
         sample = fh.read(1 << 20)
-    encoding = detect_encoding(sample)
+        piece = sample
+        while piece.isascii() and len(piece) == 1 << 20:
+            piece = fh.read(1 << 20)
+        if piece is not sample and not piece.isascii():
+            # the first non-ASCII piece decides; a character cut at its start is fine
+            start = next(i for i, b in enumerate(piece) if b >= 0x80)
+            return detect_encoding(piece[start:]), sample
+    return detect_encoding(sample), sample
+
+
+SEPARATORS = ",;\t|"
+_SEPARATOR_ZH = {",": "逗号", ";": "分号", "\t": "制表符", "|": "竖线"}
+
+
+def _separator(lines: list[str]) -> str:
+    """The field separator of a CSV: the one of ``SEPARATORS`` that gives the header the
+    most recognizable field names (Excel writes ';' where ',' is the decimal mark)."""
+    best, best_score = ",", -1
+    for sep in SEPARATORS:
+        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=sep))
+        score = max((header_score(r) for r in rows), default=0)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def read_csv(path: Path, limits: Limits, chunk_rows: int | None = None) -> Iterator[Table]:
+    """CSV as text cells, in chunks when ``chunk_rows`` is given (bounded memory)."""
+    encoding, sample = _file_encoding(path)
     text = sample.decode(encoding, errors="ignore")
-    head_rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:HEADER_SCAN_ROWS]))))
+    lines = text.splitlines()[:HEADER_SCAN_ROWS]
+    sep = _separator(lines)
+    head_rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=sep))
     header_at = _find_header(head_rows)
     reader = pd.read_csv(
         path,
         encoding=encoding,
+        sep=sep,
         skiprows=header_at,
         header=0,
         dtype=str,
@@ -297,6 +374,7 @@ def read_csv(path: Path, limits: Limits, chunk_rows: int | None = None) -> Itera
         chunksize=chunk_rows or limits.max_rows + 1,
         on_bad_lines="error",
     )
+    notes = [] if sep == "," else [f"分隔符：{_SEPARATOR_ZH[sep]}"]
     start = 0
     try:
         for chunk in reader:
@@ -308,10 +386,20 @@ def read_csv(path: Path, limits: Limits, chunk_rows: int | None = None) -> Itera
             chunk.index = pd.RangeIndex(start, start + len(chunk))
             start += len(chunk)
             yield Table(
-                chunk, [map_header(c) for c in chunk.columns], header_at, "csv", encoding=encoding
+                chunk,
+                [map_header(c) for c in chunk.columns],
+                header_at,
+                "csv",
+                encoding=encoding,
+                notes=notes,
             )
     except pd.errors.ParserError as exc:
         raise BatchError("CSV格式错误（列数不一致或引号未闭合）", f"malformed CSV: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise BatchError(
+            f"文件编码不一致：按{encoding}读取时第{exc.start}字节附近无法解码（请统一保存为UTF-8或GBK）",
+            f"mixed text encodings: not {encoding} near byte {exc.start}",
+        ) from exc
 
 
 def read_parquet(path: Path, limits: Limits, chunk_rows: int) -> Iterator[Table]:
@@ -325,6 +413,8 @@ def read_parquet(path: Path, limits: Limits, chunk_rows: int) -> Iterator[Table]
         ) from exc
     if pf.metadata.num_rows > limits.max_rows:
         raise BatchError(f"行数超过上限 {limits.max_rows}", f"more than {limits.max_rows} rows")
+    if pf.metadata.num_rows == 0:
+        raise BatchError(NO_ROWS_ZH, NO_ROWS_EN)
     start = 0
     for batch in pf.iter_batches(batch_size=chunk_rows):
         chunk = batch.to_pandas()
@@ -342,8 +432,36 @@ def read_tables(
     check_size(path, limits)
     fmt = sniff(path)
     if fmt in ("xlsx", "xls"):
-        yield read_excel(path, limits, fmt)
+        tables = iter([read_excel(path, limits, fmt)])
     elif fmt == "parquet":
-        yield from read_parquet(path, limits, chunk_rows)
+        tables = read_parquet(path, limits, chunk_rows)
     else:
-        yield from read_csv(path, limits, chunk_rows)
+        tables = read_csv(path, limits, chunk_rows)
+    for table in tables:
+        yield checked(table)
+
+
+def checked(table: Table) -> Table:
+    """A table whose header the batch can trust: two columns naming one field are refused
+    (which would win is a guess); the output columns of an earlier result (re-scoring last
+    year's workbook) are left out and named in a note, since they are computed afresh."""
+    seen: dict[str, str] = {}
+    for col in table.columns:
+        if col.field is None:
+            continue
+        if col.field in seen:
+            raise BatchError(
+                f"「{seen[col.field]}」与「{col.header}」对应同一字段（{col.field}），请删除其中一列",
+                f"columns {seen[col.field]!r} and {col.header!r} both map to {col.field}",
+            )
+        seen[col.field] = col.header
+    earlier = [c.header for c in table.columns if c.field is None and is_output_column(c.header)]
+    if not earlier:
+        return table
+    note = f"输入中已有评价结果列（{len(earlier)}列，如“{earlier[0]}”），已忽略并重新评价"
+    return replace(
+        table,
+        data=table.data.drop(columns=earlier),
+        columns=[c for c in table.columns if c.header not in earlier],
+        notes=[*table.notes, note],
+    )

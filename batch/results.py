@@ -9,7 +9,7 @@ import pandas as pd
 
 from batch.readers import BatchError
 from batch.writers import ROUTE_ZH, ROW_STATUS_ZH, STATUS_ZH
-from scoring.rulesets import LADDER_NAMES, LADDERS
+from scoring.vocabulary import LADDER_NAMES, LADDERS
 
 
 def read_results(path: Path) -> tuple[pd.DataFrame, list[dict] | None]:

@@ -6,7 +6,6 @@ only a file that cannot be read at all raises ``BatchError``.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -17,13 +16,14 @@ import numpy as np
 import pandas as pd
 
 from batch.readers import TEMPLATE_MARKERS, BatchError, Limits, Table, read_tables
-from batch.writers import STATUS_ZH, write_csv, write_parquet_chunk, write_xlsx
+from batch.writers import write_csv, write_parquet_chunk, write_xlsx
 from scoring import LADDERS
-from scoring.api import collect_results, iter_evaluations
-from scoring.engine import PATH
+from scoring.api import collect_results
+from scoring.frames import CHUNK_ROWS, iter_evaluations
 from scoring.gaps import NEAR_POINTS, NEAR_SHARE, gap_focus, gaps_frame, near_masks, near_threshold
+from scoring.options import Options
 from scoring.readiness.predict import resolve
-from scoring.rulesets import LADDER_NAMES
+from scoring.vocabulary import LADDER_NAMES, PATH, STATUS_ZH
 
 DEFAULT_LIMITS = Limits()
 XLSX_ROWS = 1_048_576  # rows in one Excel sheet, header included
@@ -44,6 +44,7 @@ class Summary:
     passed_through: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    reports: int | None = None  # PDF reports written (``run(..., reports=)``)
 
     def add(self, results: pd.DataFrame) -> None:
         self.rows_in += len(results)
@@ -68,6 +69,7 @@ class Summary:
             self.notes.append(f"表头位于第{table.header_row + 1}行，其上方内容已略过")
         if table.encoding:
             self.notes.append(f"文件编码：{table.encoding}")
+        self.notes += table.notes
 
     def add_near(self, near: pd.DataFrame) -> None:
         """Count a chunk's near-threshold sheet (one row per firm and ladder)."""
@@ -143,8 +145,11 @@ def _counts(values: pd.Series) -> dict[str, int]:
 Prepared = tuple[pd.DataFrame, dict[str, float], pd.Series, pd.Series]
 
 
-def prepare(table: Table) -> Prepared:
-    """Canonical columns, unit multipliers, rows to reject before scoring, and row warnings."""
+def prepare(table: Table, duplicates: dict[str, str] | None = None) -> Prepared:
+    """Canonical columns, unit multipliers, rows to reject before scoring, and row warnings.
+
+    Duplicate credit codes are looked for within the table, or taken from ``duplicates``
+    (code → the file rows that hold it, found over the whole file: ``duplicate_codes``)."""
     used: dict[str, Any] = {}
     for col in table.columns:
         if col.field and col.field not in used:
@@ -178,39 +183,54 @@ def prepare(table: Table) -> Prepared:
         canonical.loc[template | blank, "name"] = None
     warnings = pd.Series("", index=data.index, dtype=object)
     if "credit_code" in canonical:
-        codes = canonical["credit_code"].astype(str).str.strip().str.upper()
-        codes = codes.where(~codes.isin(["", "NONE", "NAN"]) & (reasons == ""))
-        dup = codes.notna() & codes.duplicated(keep=False)
+        codes = credit_codes(canonical["credit_code"], reasons)
+        if duplicates is None:
+            duplicates = duplicate_codes(codes, table.sheet_rows())
+        rows = codes.map(duplicates)
+        dup = rows.notna()
         if dup.any():
-            rows = table.sheet_rows()
-            first = rows[dup].groupby(codes[dup]).transform(lambda r: "、".join(map(str, r)))
-            warnings[dup] = "【提示】统一社会信用代码重复（第" + first + "行）"
+            warnings[dup] = "【提示】统一社会信用代码重复（第" + rows[dup] + "行）"
     return canonical, scale, reasons, warnings
+
+
+def credit_codes(values: pd.Series, reasons: pd.Series) -> pd.Series:
+    """Credit codes as compared (trimmed, upper case); None on blank and rejected rows."""
+    codes = values.astype(str).str.strip().str.upper()
+    return codes.where(~codes.isin(["", "NONE", "NAN", "<NA>"]) & (reasons == ""))
+
+
+def duplicate_codes(codes: pd.Series, sheet_rows: pd.Series) -> dict[str, str]:
+    """Credit codes held by more than one row → those rows ("3、7")."""
+    dup = codes.notna() & codes.duplicated(keep=False)
+    if not dup.any():
+        return {}
+    rows = sheet_rows[dup].astype(str).groupby(codes[dup], sort=False).agg("、".join)
+    return rows.to_dict()
 
 
 def score_table(
     table: Table,
+    options: Options | None = None,
     *,
-    as_of: dt.date | None = None,
-    mode: str = "new",
-    overrides: dict | None = None,
-    today: dt.date | None = None,
-    chunk_rows: int = 200_000,
+    chunk_rows: int = CHUNK_ROWS,
     with_gaps: bool = True,
     all_gaps: bool = False,
     prepared: Prepared | None = None,
     rows: slice | None = None,
-    readiness: Any = "current",
+    on_evaluation=None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """Results (the sheet's own columns, then the output contract), and with ``with_gaps``
-    the gaps table and the firms near a ladder's threshold (``scoring.gaps.near_threshold``),
-    as sheets in Chinese (the plain CSV/Parquet contract needs neither).
+    """The pipeline's score step. Results (the sheet's own columns, then the output
+    contract), and with ``with_gaps`` the gaps table and the firms near a ladder's threshold
+    (``scoring.gaps.near_threshold``), as sheets in Chinese (the plain CSV/Parquet contract
+    needs neither).
 
     Gaps cover each firm's next rung and the ladders it nearly meets, or every failed rule of
     every ladder with ``all_gaps``; see ``scoring.gaps.gap_focus``. A service worker scores a
     table in ``rows`` slices with the table ``prepared`` once (checks such as duplicate credit
-    codes look at the whole table).
+    codes look at the whole table). ``on_evaluation(sheet_rows, ev)`` sees each scored chunk's
+    evaluation (the report zip builds its assessments from it: nothing is scored twice).
     """
+    options = options or Options()
     canonical, scale, reasons, warnings = prepared or prepare(table)
     if rows is not None:
         table = replace(table, data=table.data.iloc[rows])
@@ -219,7 +239,11 @@ def score_table(
     gap_parts: list[pd.DataFrame] = []
     near_parts: list[pd.DataFrame] = []
 
+    file_rows = table.sheet_rows().to_numpy()
+
     def on_chunk(rows, ev):
+        if on_evaluation is not None:
+            on_evaluation(file_rows[rows], ev)
         if not with_gaps:
             return
         near = near_threshold(ev)
@@ -233,15 +257,9 @@ def score_table(
         gap_parts.append(part)
 
     evaluations = iter_evaluations(
-        canonical.reset_index(drop=True),
-        as_of=as_of,
-        mode=mode,
-        overrides=overrides,
-        today=today,
-        chunk_rows=chunk_rows,
-        scale=scale,
+        canonical.reset_index(drop=True), options, chunk_rows=chunk_rows, scale=scale
     )
-    contract = collect_results(n, evaluations, on_chunk, readiness=resolve(readiness))
+    contract = collect_results(n, evaluations, on_chunk, readiness=resolve(options.readiness))
     contract.index = table.data.index
     special = (reasons != "").to_numpy()
     errors = contract["row_errors"].astype(object)
@@ -344,16 +362,17 @@ def _gap_sheet(table: Table, gaps: pd.DataFrame) -> pd.DataFrame:
 def run(
     path: Path,
     output: Path,
+    options: Options | None = None,
     *,
     limits: Limits = DEFAULT_LIMITS,
-    as_of: dt.date | None = None,
-    mode: str = "new",
-    overrides: dict | None = None,
-    chunk_rows: int = 200_000,
+    chunk_rows: int = CHUNK_ROWS,
     all_gaps: bool = False,
     progress=None,
+    reports: Path | None = None,
 ) -> Summary:
-    """Score a file into ``output`` (.xlsx; .csv or .parquet for the plain output contract).
+    """The one batch pipeline (read → prepare → score → write): score a file into ``output``
+    (.xlsx; .csv or .parquet for the plain output contract), and with ``reports`` a zip of
+    every scored firm's PDF report built from the same evaluation and ``options``.
 
     The xlsx gap sheet lists each firm's next rung and the ladders it nearly meets; with
     ``all_gaps``, every failed rule of every ladder (past Excel's row limit, in a CSV beside).
@@ -365,6 +384,7 @@ def run(
         raise BatchError(
             "输出文件须为 .xlsx、.csv 或 .parquet", "output must be .xlsx, .csv or .parquet"
         )
+    options = options or Options()
     parquet = None
     summary = Summary()
     collected: list[pd.DataFrame] = []
@@ -372,33 +392,41 @@ def run(
     gaps: list[pd.DataFrame] = []
     near_lists: list[pd.DataFrame] = []
     first = True
-    for table in read_tables(Path(path), limits, chunk_rows):
-        if first:
-            summary.describe(table)
-        results, table_gaps, table_near = score_table(
-            table,
-            as_of=as_of,
-            mode=mode,
-            overrides=overrides,
-            chunk_rows=chunk_rows,
-            with_gaps=fmt == ".xlsx",
-            all_gaps=all_gaps,
-        )
-        summary.add(results)
-        if table_near is not None:
-            summary.add_near(table_near)
-        if fmt == ".csv":
-            write_csv(results, output, append=not first)
-        elif fmt == ".parquet":
-            parquet = write_parquet_chunk(results, output, parquet)
-        else:
-            collected.append(results)
-            sheet_rows.append(table.sheet_rows())
-            gaps.append(table_gaps)
-            near_lists.append(table_near)
-        if progress is not None:
-            progress(summary.rows_in)
-        first = False
+    zipped = None
+    if reports is not None:
+        from batch.report_zip import ReportZip
+
+        zipped = ReportZip(Path(reports))
+    try:
+        for table in read_tables(Path(path), limits, chunk_rows):
+            if first:
+                summary.describe(table)
+            results, table_gaps, table_near = score_table(
+                table,
+                options,
+                chunk_rows=chunk_rows,
+                with_gaps=fmt == ".xlsx",
+                all_gaps=all_gaps,
+                on_evaluation=zipped.add if zipped is not None else None,
+            )
+            summary.add(results)
+            if table_near is not None:
+                summary.add_near(table_near)
+            if fmt == ".csv":
+                write_csv(results, output, append=not first)
+            elif fmt == ".parquet":
+                parquet = write_parquet_chunk(results, output, parquet)
+            else:
+                collected.append(results)
+                sheet_rows.append(table.sheet_rows())
+                gaps.append(table_gaps)
+                near_lists.append(table_near)
+            if progress is not None:
+                progress(summary.rows_in)
+            first = False
+    finally:
+        if zipped is not None:
+            summary.reports = zipped.close()
     if parquet is not None:
         parquet.close()
     if fmt == ".xlsx":

@@ -8,17 +8,17 @@ pure-Python xlsxwriter on a 100,000-row result.
 
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from scoring import LADDERS, OUTPUT_COLUMNS
-from scoring.formatting import STATUS_ZH
 from scoring.readiness.predict import READINESS_COLUMNS
-from scoring.rulesets import LADDER_NAMES
+from scoring.vocabulary import LADDER_NAMES, ROUTE_ZH, ROW_STATUS_ZH, STATUS_ZH
 
-ROUTE_ZH = {"direct": "直通条件", "score": "评分", "gate": "基本条件", "": ""}
-ROW_STATUS_ZH = {"scored": "已评价", "rejected": "未评价"}
 PART_ZH = {
     "status": "结果",
     "score": "得分",
@@ -38,6 +38,7 @@ OTHER_ZH = {
 }
 RISKY = r"^[=+\-@\t\r]"
 RISKY_FIRST = "=+-@\t\r"
+_NUMERIC = re.compile(r"[+-]?\d+(\.\d+)?%?")
 
 
 def output_label(column: str) -> str:
@@ -51,9 +52,20 @@ def output_label(column: str) -> str:
     return column
 
 
+XLSX_CELL_CHARS = 32_767  # Excel's limit for the text of one cell
+CUT_MARK = "…（内容过长，已截断）"
+
+
+def _safe_header(name) -> str:
+    text = str(name)
+    return "'" + text if text[:1] in RISKY_FIRST and not _NUMERIC.fullmatch(text) else text
+
+
 def neutralize(df: pd.DataFrame) -> pd.DataFrame:
-    """Text cells a spreadsheet would run as a formula get a leading apostrophe."""
+    """Text cells a spreadsheet would run as a formula get a leading apostrophe, and so do
+    headers (a pass-through column named ``=HYPERLINK(...)``)."""
     out = df.copy()
+    out.columns = [_safe_header(c) for c in out.columns]
     for col in out.columns:
         series = out[col]
         if isinstance(series.dtype, pd.CategoricalDtype):
@@ -81,13 +93,41 @@ def _risky(text: pd.Series) -> pd.Series:
 
 def write_csv(results: pd.DataFrame, path: Path, *, append: bool = False) -> None:
     """The output contract as CSV, UTF-8 with BOM so Excel opens it in the right encoding."""
-    neutralize(results).to_csv(
+    neutralize(_whole_numbers(results)).to_csv(
         path,
         index=False,
         mode="a" if append else "w",
         header=not append,
         encoding="utf-8" if append else "utf-8-sig",
+        # CRLF records (RFC 4180): a cell holding a lone CR or LF is then quoted, so it can
+        # never start a record of its own (one that begins with a live formula)
+        lineterminator="\r\n",
+        quoting=csv.QUOTE_MINIMAL,
     )
+
+
+def _whole_numbers(results: pd.DataFrame) -> pd.DataFrame:
+    """Echoed input numbers as they were typed: a reader gives every number cell as a float,
+    and 440112 (a region code, a head count) must not come back as "440112.0"."""
+    contract = set(OUTPUT_COLUMNS) | set(READINESS_COLUMNS)
+    out = None
+    for col in results.columns:
+        values = results[col]
+        if col in contract or values.dtype.kind != "f":
+            continue
+        array = values.to_numpy()
+        whole = np.isfinite(array) & (array == np.floor(array)) & (np.abs(array) < 2**53)
+        known = ~np.isnan(array)
+        if not (whole & known).any():
+            continue
+        out = results.copy() if out is None else out
+        if (whole | ~known).all():
+            out[col] = values.astype("Int64")
+        else:  # mixed: each whole number without ".0", the others as read
+            text = values.map(repr, na_action="ignore").astype(object)
+            text[whole] = array[whole].astype(np.int64).astype(str)
+            out[col] = text
+    return results if out is None else out
 
 
 def write_parquet_chunk(results: pd.DataFrame, path: Path, writer=None):
@@ -178,6 +218,9 @@ def write_xlsx(
         header_format=header,
         column_width=16,
     )
+    summary = [
+        {k: _cut_long(pd.Series([v], dtype=object))[0] for k, v in r.items()} for r in summary
+    ]
     book.sheet("汇总", summary, header_format=header, column_width=24)
     book.save()
 
@@ -191,4 +234,20 @@ def _blank_nan(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = out[col].dt.strftime("%Y-%m-%d").astype(object).where(out[col].notna(), None)
         elif isinstance(out[col].dtype, pd.CategoricalDtype):
             out[col] = out[col].astype(object)
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = _cut_long(out[col])
+    return out
+
+
+def _cut_long(values: pd.Series) -> pd.Series:
+    """Text past Excel's cell limit, cut and marked (the writer would fail on it)."""
+    try:
+        long = (values.str.len() > XLSX_CELL_CHARS).fillna(False).to_numpy(dtype=bool)
+    except AttributeError:  # no text in the column
+        return values
+    if not long.any():
+        return values
+    keep = XLSX_CELL_CHARS - len(CUT_MARK)
+    out = values.copy()
+    out[long] = values[long].str.slice(0, keep) + CUT_MARK
     return out

@@ -92,8 +92,9 @@ def main() -> None:
 
 
 def zip_run(samples: pd.DataFrame, count: int) -> None:
-    """``tiering batch --reports`` on a CSV of ``count`` sample firms (cycled, renamed)."""
-    from batch.report_zip import write_report_zip
+    """``tiering batch --reports`` on a CSV of ``count`` sample firms (cycled, renamed): the
+    whole pipeline, the workbook and the zip from one evaluation."""
+    from batch import run
 
     named = samples[samples["name"] != ""]
     rows = named.iloc[[i % len(named) for i in range(count)]].copy()
@@ -102,7 +103,7 @@ def zip_run(samples: pd.DataFrame, count: int) -> None:
         source, target = Path(tmp) / "firms.csv", Path(tmp) / "reports.zip"
         rows.to_csv(source, index=False)
         t0 = time.perf_counter()
-        made = write_report_zip(source, target, dt.date(2026, 11, 24))
+        made = run(source, Path(tmp) / "out.xlsx", reports=target).reports
         elapsed = time.perf_counter() - t0
         size = target.stat().st_size / 1024**2
     print(

@@ -7,10 +7,10 @@ import hashlib
 from typing import Any
 
 from reports.charts import radar
-from scoring.engine import PATH
-from scoring.formatting import STATUS_ZH, fmt_change
+from scoring.formatting import fmt_change
 from scoring.models import Assessment, Gap, LadderAssessment
 from scoring.rulesets import load_all
+from scoring.vocabulary import OUTCOME_ZH, PATH, ROUTE_ZH, STATUS_ZH
 
 # When a gap can be closed, by its lead time (months): the action plan's timeline
 TIMELINE = (
@@ -19,8 +19,6 @@ TIMELINE = (
     (24, "一到两年"),
     (10**6, "两年以上"),
 )
-ROUTE_ZH = {"direct": "直通条件", "score": "评分达标", "gate": "基本条件"}
-OUTCOME_ZH = {"pass": "满足", "fail": "不满足", "unknown": "待补充", "scored": "计分"}
 
 
 def report_id(result: Assessment, created: dt.date) -> str:

@@ -16,11 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from scoring.engine import PATH
-from scoring.formatting import STATUS_ZH
-from scoring.rulesets import LADDER_NAMES, load_all
+from scoring.rulesets import load_all
+from scoring.vocabulary import LADDER_NAMES, PATH, STATUS_ZH, STATUSES
 
-STATUSES = ("eligible", "ineligible", "undetermined")
 TOP = 15
 
 

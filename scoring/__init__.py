@@ -9,7 +9,8 @@ Public API::
 
 from scoring.api import OUTPUT_COLUMNS, InputError, WhatIf, assess, assess_frame, what_if
 from scoring.models import Assessment, Firm
-from scoring.rulesets import LADDERS, RuleFileError
+from scoring.rulesets import RuleFileError
+from scoring.vocabulary import LADDERS
 
 __all__ = [
     "LADDERS",

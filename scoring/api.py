@@ -5,7 +5,6 @@ All three run the same vectorized ``engine.evaluate``; a single firm is a one-ro
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import math
@@ -15,30 +14,28 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from scoring.engine import STATUS_OF_CODE, Coded, Evaluation, evaluate, next_rungs
+from scoring.engine import Coded, Evaluation, evaluate, next_rungs
 from scoring.explain import RowView, ladder_assessment, upgrade_path
-from scoring.fields import FIELDS, CellError, canonicalize
+from scoring.fields import FIELDS, canonicalize
+from scoring.frames import (
+    CHUNK_ROWS,
+    OUTPUT_COLUMNS,
+    criteria_versions,
+    iter_evaluations,
+    result_columns,
+)
 from scoring.models import Assessment, InputIssue, Number
+from scoring.options import Options
+from scoring.readiness.explain import firm_actions
 from scoring.readiness.predict import (
     READINESS_COLUMNS,
     readiness_columns,
     readiness_of_row,
     resolve,
 )
-from scoring.rulesets import LADDERS, RuleSet, with_overrides
+from scoring.vocabulary import LADDERS
 
-OUTPUT_COLUMNS = [
-    "row_status",
-    "row_errors",
-    *[
-        f"{ladder}_{part}"
-        for ladder in LADDERS
-        for part in ("status", "score", "route", "failed", "missing")
-    ],
-    "gazelle_ruleset",
-    "next_rung",
-    "criteria_version",
-]
+__all__ = ["OUTPUT_COLUMNS", "Evaluated", "InputError", "Options", "assess", "assess_many"]
 
 
 class InputError(ValueError):
@@ -49,7 +46,8 @@ class InputError(ValueError):
         self.zh, self.en, self.fields = zh, en, fields or []
 
 
-def _firm_dict(firm: Any) -> dict:
+def firm_dict(firm: Any) -> dict:
+    """A firm as a checked mapping of contract fields (``InputError`` when it is none)."""
     if isinstance(firm, BaseModel):
         firm = firm.model_dump(exclude_none=True)
     if not isinstance(firm, dict):
@@ -70,91 +68,119 @@ def input_hash(firm: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _rulesets(overrides: dict | None) -> tuple[RuleSet, ...] | None:
-    return with_overrides(overrides) if overrides else None
+class Evaluated:
+    """Firms scored once: the one evaluation every exit reads (the assessments, the output
+    contract row, the near-threshold list, the readiness figures, the PDF report), so they
+    can never disagree and nothing is scored twice."""
+
+    def __init__(self, ev: Evaluation, datas: list[dict] | None = None):
+        self.ev, self.options = ev, ev.options
+        # given firms are checked mappings, each assessed; rows of a sheet without a name
+        # (blank, template, no name) were rejected and have no assessment
+        self.datas = (
+            datas if datas is not None else [known_fields(ev, i) for i in range(ev.frame.n)]
+        )
+        self.named = (
+            np.ones(ev.frame.n, dtype=bool)
+            if datas is not None
+            else ~np.asarray(pd.isna(ev.frame.text("name")), dtype=bool)
+        )
+        self.bundle = resolve(self.options.readiness)
+        self._assessments: list[Assessment] | None = None
+
+    def __len__(self) -> int:
+        return self.ev.frame.n
+
+    def chances(self) -> tuple[Any, dict] | None:
+        return (
+            None if self.bundle is None else (self.bundle, readiness_columns(self.ev, self.bundle))
+        )
+
+    def assessments(self) -> list[Assessment]:
+        """Every row's full assessment (rows without a name have none: ``None``)."""
+        if self._assessments is None:
+            ev, chances = self.ev, self.chances()
+            rungs, versions = next_rungs(ev), criteria_versions(ev)
+            named = self.named
+            out = [
+                _assessment(ev, row, data, rungs, versions, chances) if named[row] else None
+                for row, data in enumerate(self.datas)
+            ]
+            rows = [r for r in range(len(out)) if out[r] is not None]
+            if chances is not None and self.options.actions and rows:
+                _with_actions([out[r] for r in rows], ev, rows, chances[0], self.options)
+            self._assessments = out
+        return self._assessments
+
+    def contract(self) -> pd.DataFrame:
+        """The output contract columns (and the readiness columns with a model)."""
+        return collect_results(
+            self.ev.frame.n, [(np.arange(self.ev.frame.n), self.ev)], None, self.bundle
+        )
+
+    def near(self) -> pd.DataFrame:
+        from scoring.gaps import near_threshold
+
+        return near_threshold(self.ev)
 
 
-def assess(
-    firm: Any,
-    *,
-    as_of: dt.date | None = None,
-    mode: str = "new",
-    overrides: dict[str, Any] | None = None,
-    today: dt.date | None = None,
-    readiness: Any = "current",
-    actions: bool = True,
-) -> Assessment:
+def known_fields(ev: Evaluation, row: int) -> dict:
+    """A row's known canonical fields as plain values (what a stored snapshot holds)."""
+    typed = {f: _plain(col[row]) for f, col in ev.frame.columns.items() if f in FIELDS}
+    return {f: v for f, v in typed.items() if v is not None}
+
+
+def score_firms(firms: list[dict], options: Options | None = None, **changes) -> Evaluated:
+    """Firms already checked by ``firm_dict``, scored in one vectorized pass."""
+    options = Options.of(options, **changes)
+    columns = list(dict.fromkeys(k for d in firms for k in d))
+    frame = canonicalize(pd.DataFrame(firms, columns=columns))
+    return Evaluated(evaluate(frame, options), list(firms))
+
+
+def assess(firm: Any, options: Options | None = None, **changes) -> Assessment:
     """Assess one firm on every ladder: status, score, trace, gaps and upgrade path, and the
     readiness model's probabilities (``readiness``: a bundle, ``"current"`` or None) with
     the actions that raise them most (``actions``: a second scoring pass of the firm with
-    each gap closed)."""
-    data = _firm_dict(firm)
-    frame = canonicalize(pd.DataFrame([data], columns=list(data)))
-    ev = evaluate(frame, as_of=as_of, mode=mode, rulesets=_rulesets(overrides), today=today)
-    chances = _readiness(ev, resolve(readiness))
-    result = _assessment(ev, 0, data, next_rungs(ev), _criteria_versions(ev), chances)
-    if chances is not None and actions:
-        options = {"as_of": as_of, "mode": mode, "today": today, "overrides": overrides}
-        _with_actions([result], ev, [0], chances[0], **options)
-    return result
+    each gap closed). ``options``/keywords: see ``scoring.options.Options``."""
+    return score_firms([firm_dict(firm)], options, **changes).assessments()[0]
 
 
 def assess_many(
-    firms: list[Any],
-    *,
-    as_of: dt.date | None = None,
-    mode: str = "new",
-    today: dt.date | None = None,
-    readiness: Any = "current",
-    actions: bool = True,
+    firms: list[Any], options: Options | None = None, **changes
 ) -> list[Assessment | InputError]:
     """Full assessments of many firms in one vectorized pass (the service batches concurrent
     requests this way). Each result is what ``assess`` gives for that firm alone; a firm that
     cannot be assessed gets its ``InputError`` in its place."""
-    out: list[Assessment | InputError] = []
+    out: list[Assessment | InputError | None] = []
     good: list[tuple[int, dict]] = []
     for i, firm in enumerate(firms):
         try:
-            good.append((i, _firm_dict(firm)))
+            good.append((i, firm_dict(firm)))
         except InputError as exc:
             out.append(exc)
             continue
         out.append(None)  # filled below
     if good:
-        datas = [d for _, d in good]
-        columns = list(dict.fromkeys(k for d in datas for k in d))
-        frame = canonicalize(pd.DataFrame(datas, columns=columns))
-        ev = evaluate(frame, as_of=as_of, mode=mode, today=today)
-        rungs, versions = next_rungs(ev), _criteria_versions(ev)
-        chances = _readiness(ev, resolve(readiness))
-        for row, (i, data) in enumerate(good):
-            out[i] = _assessment(ev, row, data, rungs, versions, chances)
-        if chances is not None and actions:
-            rows = list(range(len(good)))
-            options = {"as_of": as_of, "mode": mode, "today": today}
-            _with_actions([out[i] for i, _ in good], ev, rows, chances[0], **options)
+        done = score_firms([d for _, d in good], options, **changes).assessments()
+        for (i, _), result in zip(good, done, strict=True):
+            out[i] = result
     return out
 
 
-def _readiness(ev: Evaluation, bundle) -> tuple[Any, dict] | None:
-    return None if bundle is None else (bundle, readiness_columns(ev, bundle))
-
-
 def _with_actions(
-    results: list[Assessment], ev: Evaluation, rows: list[int], bundle, **options
+    results: list[Assessment], ev: Evaluation, rows: list[int], bundle, options: Options
 ) -> None:
     """Each firm's actions for the first rung of its path that an amount can bring closer,
     sorted by the gain in probability; every firm of the batch is re-scored in one pass
-    (``scoring.readiness.explain``) with the same ``options`` (as_of, mode, today, overrides)."""
-    from scoring.readiness.explain import firm_actions
-
+    (``scoring.readiness.explain``) with the same ``options``."""
     items = []
     for result, row in zip(results, rows, strict=True):
         typed = {f: _plain(col[row]) for f, col in ev.frame.columns.items()}
         path = [step.ladder for step in result.path]
         gaps = {k: result.ladders[k].gaps for k in path}
         items.append(({f: v for f, v in typed.items() if v is not None}, path, gaps))
-    chosen = firm_actions(bundle, items, **options)
+    chosen = firm_actions(bundle, items, options=options)
     for result, (ladder, actions) in zip(results, chosen, strict=True):
         result.readiness.actions_ladder = ladder
         result.readiness.actions = actions
@@ -202,49 +228,13 @@ def _assessment(
     )
 
 
-def _criteria_versions(ev: Evaluation) -> Coded:
-    """``tech_sme@2022;high_tech@2016;...`` per row, built once per distinct combination."""
-    combo = np.zeros(ev.frame.n, dtype=np.int64)
-    for ladder in LADDERS:
-        rs = ev.ladders[ladder].ruleset
-        combo = combo * (len(rs.categories) + 1) + rs.codes
-    codes, uniques = pd.factorize(combo)
-    first = np.zeros(len(uniques), dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]  # a row of each combination
-    texts = [
-        ";".join(k for k in (ev.ladders[lad].ruleset[int(i)] for lad in LADDERS) if k)
-        for i in first
-    ]
-    out = Coded(ev.frame.n)
-    out.assign(np.arange(ev.frame.n), codes, texts)
-    return out
-
-
-def _row_errors(errors: list[CellError], n: int) -> np.ndarray:
-    out = np.full(n, "", dtype=object)
-    by_row: dict[int, list[str]] = {}
-    for e in errors:
-        by_row.setdefault(e.row, []).append(
-            ("【提示】" if e.severity == "warning" else "") + e.text_zh()
-        )
-    for row, texts in by_row.items():
-        out[row] = "；".join(texts)
-    return out
-
-
-CHUNK_ROWS = 200_000  # rows scored at a time: bounds memory and keeps temporaries reusable
-
-
 def assess_frame(
     df: pd.DataFrame,
+    options: Options | None = None,
     *,
-    as_of: dt.date | None = None,
-    mode: str = "new",
-    overrides: dict[str, Any] | None = None,
-    today: dt.date | None = None,
     chunk_rows: int = CHUNK_ROWS,
     scale: dict[str, float] | None = None,
-    readiness: Any = "current",
+    **changes,
 ) -> pd.DataFrame:
     """Score many firms: the input columns followed by the batch output contract columns
     (with the readiness columns when a readiness model is given or current).
@@ -254,16 +244,9 @@ def assess_frame(
     Large frames are scored in chunks of ``chunk_rows``; the result does not depend on it.
     ``scale`` converts fields given in other units (see ``fields.canonicalize``).
     """
-    evaluations = iter_evaluations(
-        df,
-        as_of=as_of,
-        mode=mode,
-        overrides=overrides,
-        today=today,
-        chunk_rows=chunk_rows,
-        scale=scale,
-    )
-    result = collect_results(len(df), evaluations, readiness=resolve(readiness))
+    options = Options.of(options, **changes)
+    evaluations = iter_evaluations(df, options, chunk_rows=chunk_rows, scale=scale)
+    result = collect_results(len(df), evaluations, readiness=resolve(options.readiness))
     result.index = df.index
     passthrough = df.drop(columns=[c for c in result.columns if c in df.columns])
     return pd.concat([passthrough, result], axis=1)
@@ -293,59 +276,6 @@ def collect_results(n: int, evaluations, on_chunk=None, readiness=None) -> pd.Da
     )[names]
 
 
-def iter_evaluations(
-    df: pd.DataFrame,
-    *,
-    as_of: dt.date | None = None,
-    mode: str = "new",
-    overrides: dict[str, Any] | None = None,
-    today: dt.date | None = None,
-    chunk_rows: int = CHUNK_ROWS,
-    scale: dict[str, float] | None = None,
-):
-    """Evaluate ``df`` chunk by chunk: yields (row positions, Evaluation) pairs."""
-    rulesets = _rulesets(overrides)
-    for start in range(0, max(len(df), 1), chunk_rows):
-        part = df.iloc[start : start + chunk_rows]
-        frame = canonicalize(part, scale)
-        ev = evaluate(frame, as_of=as_of, mode=mode, rulesets=rulesets, today=today)
-        yield np.arange(start, start + len(part)), ev
-
-
-def _coded(codes: np.ndarray, categories: list[str], blank: np.ndarray) -> Coded:
-    out = Coded(len(codes))
-    out.assign(np.arange(len(codes)), np.asarray(codes), categories)
-    out.codes[blank] = 0  # category 0 is always ""
-    return out
-
-
-def result_columns(ev: Evaluation) -> dict[str, Any]:
-    """The output contract for one evaluated frame: text columns as Coded, scores as floats."""
-    n = ev.frame.n
-    names = ev.frame.text("name")
-    rejected = pd.isna(names)
-    errors = _row_errors(ev.frame.errors, n)
-    errors[rejected] = "缺少企业名称（name），无法评价"
-    out: dict[str, Any] = {
-        "row_status": _coded(rejected.astype(np.int8), ["scored", "rejected"], np.zeros(n, bool)),
-        "row_errors": errors,
-    }
-    for ladder in LADDERS:
-        res = ev.ladders[ladder]
-        out[f"{ladder}_status"] = _coded(res.status, list(STATUS_OF_CODE), rejected)
-        out[f"{ladder}_score"] = np.where(rejected, np.nan, res.score)
-        for part in ("route", "failed", "missing"):
-            coded = getattr(res, part)
-            out[f"{ladder}_{part}"] = _coded(coded.codes, coded.categories, rejected)
-    gz = ev.ladders["gazelle"].ruleset
-    out["gazelle_ruleset"] = _coded(gz.codes, gz.categories, rejected)
-    rung = next_rungs(ev)
-    out["next_rung"] = _coded(rung.codes, rung.categories, rejected)
-    versions = _criteria_versions(ev)
-    out["criteria_version"] = _coded(versions.codes, versions.categories, rejected)
-    return out
-
-
 class LadderChange(BaseModel):
     ladder: str
     status_before: str
@@ -370,20 +300,20 @@ def what_if(
     firm: Any,
     changes: dict[str, Any] | None = None,
     overrides: dict[str, Any] | None = None,
-    *,
-    as_of: dt.date | None = None,
-    mode: str = "new",
-    today: dt.date | None = None,
-    readiness: Any = "current",
+    options: Options | None = None,
+    **option_changes,
 ) -> WhatIf:
-    """Re-score a firm with changed inputs and/or changed thresholds; report what moved."""
-    base = _firm_dict(firm)
-    changed = _firm_dict({**base, **(changes or {})})
-    bundle = resolve(readiness)
-    before = assess(base, as_of=as_of, mode=mode, today=today, readiness=bundle)
-    after = assess(
-        changed, as_of=as_of, mode=mode, overrides=overrides, today=today, readiness=bundle
-    )
+    """Re-score a firm with changed inputs and/or changed thresholds; report what moved.
+    Both sides are scored with the same options and readiness model; ``overrides`` apply to
+    the "after" side only (on top of any the options carry)."""
+    options = Options.of(options, **option_changes)
+    options = options.replace(readiness=resolve(options.readiness))
+    base = firm_dict(firm)
+    changed = firm_dict({**base, **(changes or {})})
+    before = assess(base, options)
+    if overrides:
+        options = options.replace(overrides={**(options.overrides or {}), **overrides})
+    after = assess(changed, options)
     diffs = []
     for ladder in LADDERS:
         b, a = before.ladders[ladder], after.ladders[ladder]
@@ -411,18 +341,14 @@ def what_if(
 
 
 def assess_pool(
-    df: pd.DataFrame,
-    *,
-    as_of: dt.date | None = None,
-    mode: str = "new",
-    today: dt.date | None = None,
-    readiness: Any = "current",
+    df: pd.DataFrame, options: Options | None = None, **changes
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A pool of firms: the output contract per row (with readiness when a model is current)
     and the near-threshold list (columns ``row, ladder, rule_id, shortfall, zh``; see
     ``scoring.gaps.near_threshold``)."""
     from scoring.gaps import near_threshold
 
+    options = Options.of(options, **changes)
     parts: list[pd.DataFrame] = []
 
     def keep_near(rows, ev):
@@ -430,10 +356,7 @@ def assess_pool(
         parts.append(near.assign(row=rows[near["row"].to_numpy(dtype=np.int64)]))
 
     contract = collect_results(
-        len(df),
-        iter_evaluations(df, as_of=as_of, mode=mode, today=today),
-        keep_near,
-        readiness=resolve(readiness),
+        len(df), iter_evaluations(df, options), keep_near, readiness=resolve(options.readiness)
     )
     contract.index = df.index
     return contract, pd.concat(parts, ignore_index=True)

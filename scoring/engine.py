@@ -16,17 +16,12 @@ import pandas as pd
 
 from scoring.conditions import FAIL, PASS, UNKNOWN, MetricSource, kleene
 from scoring.fields import CanonicalFrame
-from scoring.rulesets import LADDERS, RuleSet, Score, load_all, select
+from scoring.options import DEFAULT, Options
+from scoring.rulesets import RuleSet, Score, load_all, select
+from scoring.vocabulary import ELIGIBLE, HELD_FIELD, INELIGIBLE, LADDERS, PATH, UNDETERMINED
 
-ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"
 STATUS_OF_CODE = np.array([INELIGIBLE, UNDETERMINED, ELIGIBLE], dtype=object)
 ROUTES = ["", "direct", "score", "gate"]
-HELD_FIELD = {
-    "tech_sme": "is_tech_sme",
-    "innovative_sme": "is_innovative_sme",
-    "high_tech": "is_high_tech",
-    "srdi_sme": "is_srdi_sme",
-}
 
 
 class Coded:
@@ -106,6 +101,7 @@ class Evaluation:
     mode: str
     rulesets: tuple[RuleSet, ...]
     source: MetricSource
+    options: Options = DEFAULT
     # outcomes of conditions on the whole frame, computed when an explanation first asks
     outcomes: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)  # e.g. the near list
@@ -129,14 +125,15 @@ def reference_dates(frame: CanonicalFrame, as_of: dt.date | None, today: dt.date
 def _select_groups(rulesets, ladder, ref, mode, region) -> list[tuple[RuleSet | None, np.ndarray]]:
     """Rows grouped by the rule set that applies to them (few groups, found per distinct key)."""
     keys, _ = pd.factorize(ref)
-    if ladder == "gazelle":
+    regional = any(rs.spec.regions for rs in rulesets if rs.ladder == ladder)
+    if regional:  # rule sets keyed by region code (the gazelles' today; any ladder may be)
         region_codes, regions = pd.factorize(pd.Series(region, dtype=object))
         keys = keys * (len(regions) + 1) + (region_codes + 1)
     distinct, first = np.unique(keys, return_index=True)
     by_set: dict[str, list[int]] = {}
     sets: dict[str, RuleSet | None] = {}
     for key, row in zip(distinct, first, strict=True):
-        reg = region[row] if ladder == "gazelle" else None
+        reg = region[row] if regional else None
         rs = select(rulesets, ladder, ref[row].astype(dt.date), mode, reg or None)
         name = rs.key if rs else ""
         sets[name] = rs
@@ -265,20 +262,15 @@ def _failed_and_missing(g: GroupResult, frame: CanonicalFrame):
     return _join_bits(failed, failed_names), _join_bits(missing, fields)
 
 
-def evaluate(
-    frame: CanonicalFrame,
-    *,
-    as_of: dt.date | None = None,
-    mode: str = "new",
-    rulesets: tuple[RuleSet, ...] | None = None,
-    today: dt.date | None = None,
-) -> Evaluation:
-    """Evaluate every ladder for every row of ``frame``."""
-    if mode not in ("new", "review"):
-        raise ValueError("mode must be 'new' or 'review'")
-    rulesets = rulesets or load_all()
-    today = today or dt.date.today()
-    ref = reference_dates(frame, as_of, today)
+def evaluate(frame: CanonicalFrame, options: Options | None = None, **changes) -> Evaluation:
+    """Evaluate every ladder for every row of ``frame`` under ``options`` (``scoring.options``;
+    keyword ``changes`` such as ``mode="review"`` amend it), with the options' rule sets (the
+    files, with their overrides applied)."""
+    options = Options.of(options, **changes)
+    mode = options.mode
+    rulesets = options.rulesets or load_all()
+    today = options.today or dt.date.today()
+    ref = reference_dates(frame, options.as_of, today)
     frame = frame.replace(_ref_date=ref.astype("datetime64[ns]"))
     source = MetricSource(frame.columns)
     n = frame.n
@@ -313,7 +305,7 @@ def evaluate(
             res.failed.assign(rows, *failed)
             res.missing.assign(rows, *missing)
         ladders[ladder] = res
-    return Evaluation(frame, ladders, ref, mode, rulesets, source)
+    return Evaluation(frame, ladders, ref, mode, rulesets, source, options)
 
 
 def next_rungs(ev: Evaluation, *, skip_eligible: bool = False) -> Coded:
@@ -343,6 +335,3 @@ def next_rungs(ev: Evaluation, *, skip_eligible: bool = False) -> Coded:
         out.codes[target] = out.code(ladder)
         open_ &= ~target
     return out
-
-
-PATH = ("tech_sme", "innovative_sme", "high_tech", "srdi_sme", "gazelle", "little_giant")

@@ -12,12 +12,13 @@ import math
 import numpy as np
 
 from scoring.conditions import FAIL, PASS, UNKNOWN, AllOf, AnyOf, Cases, Condition, Leaf
-from scoring.engine import HELD_FIELD, PATH, STATUS_OF_CODE, Evaluation, GroupResult
+from scoring.engine import STATUS_OF_CODE, Evaluation, GroupResult
 from scoring.fields import FIELDS
 from scoring.formatting import fmt_money, fmt_threshold, fmt_value, is_unknown
 from scoring.metrics import METRICS
 from scoring.models import Gap, LadderAssessment, PathStep, TraceEntry, finite
-from scoring.rulesets import LADDER_NAMES, Rule, RuleSet, Score
+from scoring.rulesets import Rule, RuleSet, Score
+from scoring.vocabulary import HELD_FIELD, LADDER_NAMES, PATH
 
 OUTCOME = {int(PASS): "pass", int(FAIL): "fail", int(UNKNOWN): "unknown"}
 # Months until a yes/no or category condition can be met (assumptions, docs/criteria.md).

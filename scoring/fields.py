@@ -8,6 +8,9 @@ coerced silently.
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import functools
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,37 +140,46 @@ def _per_unique(values: pd.Series, parse, blank_value) -> tuple[np.ndarray, np.n
     return table[codes], fail_table[codes]
 
 
-def _numbers(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _numbers(text: pd.Series, percent_ok: bool = True) -> tuple[np.ndarray, np.ndarray]:
     text = text.str.translate(_FULLWIDTH).str.strip().str.replace(r"[,\s¥￥元]", "", regex=True)
     percent = text.str.endswith("%").to_numpy(dtype=bool)
     out = pd.to_numeric(text.str.rstrip("%"), errors="coerce").to_numpy(dtype=float)
-    out = np.where(percent, out / 100.0, out)
+    out = np.where(percent, out / 100.0 if percent_ok else np.nan, out)
     failed = ~np.isfinite(out)  # text and "inf" alike
     return np.where(failed, np.nan, out), failed
 
 
-def _parse_numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Returns (numbers with NaN for blanks and failures, mask of failed non-blank cells)."""
-    if values.dtype.kind in "fiub":
+def _parse_numeric(values: pd.Series, percent_ok: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Returns (numbers with NaN for blanks and failures, mask of failed non-blank cells).
+
+    A percent ("5%") is a number only where ``percent_ok`` (share fields): "5%" of revenue is
+    not 0.05 yuan. A yes/no cell (a Parquet or JSON boolean) is never a number."""
+    if values.dtype.kind == "b":
+        return np.full(len(values), np.nan), values.notna().to_numpy(dtype=bool)
+    if values.dtype.kind in "fiu":
         out = values.to_numpy(dtype=float, copy=True)
         failed = np.isinf(out)
         out[failed] = np.nan
         return out, failed
-    if values.dtype == object:
+    parse = functools.partial(_numbers, percent_ok=percent_ok)
+    if values.dtype == object or values.dtype.kind == "O":
         # spreadsheet readers give numbers as numbers: only the text cells need parsing
         is_text = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
         if not is_text.all():
             out = np.full(len(values), np.nan)
             failed = np.zeros(len(values), dtype=bool)
             other = ~is_text
-            out[other] = pd.to_numeric(values[other], errors="coerce")
-            failed[other] = values[other].notna().to_numpy() & np.isnan(out[other])
+            is_bool = np.fromiter((isinstance(v, bool | np.bool_) for v in values), bool)
+            numeric = other & ~is_bool
+            out[numeric] = pd.to_numeric(values[numeric], errors="coerce")
+            failed[numeric] = values[numeric].notna().to_numpy() & np.isnan(out[numeric])
+            failed[is_bool] = True
             if is_text.any():
-                out[is_text], failed[is_text] = _per_unique(values[is_text], _numbers, np.nan)
+                out[is_text], failed[is_text] = _per_unique(values[is_text], parse, np.nan)
             bad = np.isinf(out)
             out[bad], failed = np.nan, failed | bad
             return out, failed
-    return _per_unique(values, _numbers, np.nan)
+    return _per_unique(values, parse, np.nan)
 
 
 def _bools(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -185,12 +197,19 @@ def _parse_bool(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return _per_unique(values, _bools, np.nan)
 
 
+# Excel serial days (since 1899-12-30) taken as dates: 1927-05-18 … 2119-01-09. Smaller
+# numbers are not dates a firm has: a year alone ("2020") would be day 2020, i.e. 1905.
+SERIAL_DAYS = (10_000, 80_000)
+
+
 def _dates(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    text = text.str.strip().str.replace(r"[./年月]", "-", regex=True).str.replace("日", "")
+    text = text.str.strip()
+    # a date cell read as text by a reader ("2020-03-05 00:00:00"): the time part is midnight
+    text = text.str.replace(r"^(\d{4}-\d{1,2}-\d{1,2})[ T]00:00(:00)?(\.0+)?$", r"\1", regex=True)
+    text = text.str.replace(r"[./年月]", "-", regex=True).str.replace("日", "")
     out = pd.to_datetime(text, errors="coerce", format="%Y-%m-%d")
-    # Excel serial dates (days since 1899-12-30) arrive as plain numbers.
     serial = pd.to_numeric(text, errors="coerce")
-    is_serial = out.isna() & serial.between(1, 80000)
+    is_serial = out.isna() & serial.between(*SERIAL_DAYS)
     if is_serial.any():
         out = out.where(~is_serial, pd.Timestamp("1899-12-30") + pd.to_timedelta(serial, unit="D"))
     out = out.to_numpy(dtype="datetime64[ns]")
@@ -201,12 +220,47 @@ def _parse_date(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if values.dtype.kind == "M":
         out = values.to_numpy(dtype="datetime64[ns]")
         return out, np.zeros(len(out), dtype=bool)
+    if values.dtype == object:
+        # a column mixing date cells and text: a date cell is a date whatever else is there
+        is_date = np.fromiter(
+            (isinstance(v, dt.date | np.datetime64) for v in values), bool, len(values)
+        )
+        if is_date.any():
+            out = np.full(len(values), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+            failed = np.zeros(len(values), dtype=bool)
+            out[is_date] = pd.to_datetime(values[is_date]).to_numpy(dtype="datetime64[ns]")
+            if (~is_date).any():
+                rest = values[~is_date]
+                out[~is_date], failed[~is_date] = _per_unique(
+                    rest, _dates, np.datetime64("NaT", "ns")
+                )
+            return out, failed
     return _per_unique(values, _dates, np.datetime64("NaT", "ns"))
 
 
+def _year_only(raw: pd.Series, failed: np.ndarray) -> np.ndarray:
+    """Failed date cells that hold a year alone (2020, "2020年"): named in their message."""
+    if not failed.any():
+        return failed & False
+    text = raw.astype("string").str.strip().str.replace(r"\.0$|年$", "", regex=True)
+    return failed & text.str.fullmatch(r"(19|20)\d\d").fillna(False).to_numpy(dtype=bool)
+
+
 def _parse_text(values: pd.Series) -> np.ndarray:
+    """Text as given; a whole number in a code column (Excel stores a typed 440112 as the
+    number 440112.0) is the code's digits, never "440112.0"."""
+    if values.dtype.kind in "fiu" or values.dtype == object:
+        values = values.map(_integral_text, na_action="ignore")
     out, _ = _per_unique(values, lambda t: (t.to_numpy(dtype=object), np.zeros(len(t), bool)), None)
     return out
+
+
+def _integral_text(value):
+    if isinstance(value, float | np.floating) and math.isfinite(value) and value == int(value):
+        return str(int(value))
+    if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+        return str(int(value))
+    return value
 
 
 def _parse_enum(field: str, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -294,9 +348,16 @@ def canonicalize(data: pd.DataFrame, scale: dict[str, float] | None = None) -> C
             continue
         raw = data[name]
         if spec.type in NUMERIC_TYPES:
-            values, failed = _parse_numeric(raw)
+            values, failed = _parse_numeric(raw, percent_ok=spec.unit == "ratio")
             if name in scale:
                 values = values * scale[name]
+            if spec.unit != "ratio":
+                pct = failed & raw.astype("string").str.strip().str.endswith(("%", "％"))
+                pct = pct.fillna(False).to_numpy(dtype=bool)
+                errors += _error_rows(
+                    pct, name, raw, "此项不是比例，不能填百分数，按未知处理", "not a share: no %"
+                )
+                failed = failed & ~pct
             errors += _error_rows(failed, name, raw, "不是有效数字，按未知处理", "not a number")
             low, high = _LIMITS.get(name, (-np.inf if name in _SIGNED else 0.0, np.inf))
             bad = ~np.isnan(values) & ((values < low) | (values > high))
@@ -321,7 +382,13 @@ def canonicalize(data: pd.DataFrame, scale: dict[str, float] | None = None) -> C
             errors += _error_rows(failed, name, raw, "应为是/否，按未知处理", "not a yes/no value")
         elif spec.type == "date":
             values, failed = _parse_date(raw)
-            errors += _error_rows(failed, name, raw, "不是有效日期，按未知处理", "not a date")
+            year = _year_only(raw, failed)
+            errors += _error_rows(
+                year, name, raw, "只有年份，请填写完整日期（年-月-日），按未知处理", "a year alone"
+            )
+            errors += _error_rows(
+                failed & ~year, name, raw, "不是有效日期，按未知处理", "not a date"
+            )
         elif name in ENUMS:
             values, failed = _parse_enum(name, raw)
             allowed = "/".join(ENUMS[name])

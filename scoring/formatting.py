@@ -11,8 +11,6 @@ from scoring.fields import ENUMS
 
 ENUM_ZH = {canon: aliases[0] for values in ENUMS.values() for canon, aliases in values.items()}
 ENUM_ZH["own"] = "自建或联合"
-# a ladder's status as people read it (spreadsheets, pages, reports)
-STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺数据）", "": ""}
 
 
 def is_unknown(value) -> bool:

@@ -15,7 +15,7 @@ from scoring.conditions import FAIL, PASS, AnyOf, Cases, Condition, Leaf, Metric
 from scoring.engine import Evaluation, GroupResult, next_rungs
 from scoring.fields import FIELDS
 from scoring.metrics import METRICS
-from scoring.rulesets import LADDERS
+from scoring.vocabulary import LADDERS
 
 NEAR_POINTS = 10.0  # a score short of the pass mark by fewer points than this is "near"
 NEAR_SHARE = 0.2  # a value within this share of its threshold is "near"

@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from scoring.fields import FIELDS
 
@@ -28,20 +28,38 @@ def finite(value: float | None) -> float | None:
 
 Number = Annotated[float | None, AfterValidator(finite)]
 
+
+def _no_bool(value):
+    """``true``/``false`` is not a number: a money or count field given one is an error (it
+    would otherwise be stored as 1 or 0 yuan)."""
+    if isinstance(value, bool):
+        raise ValueError("a yes/no value is not a number")
+    return value
+
+
+# fields whose text has a fixed form: a firm saved with region "32" would be seen by the
+# wrong bureau, so a malformed code is refused here as the batch parser refuses it
+_PATTERNS = {"region_code": r"^\d{6}$"}
+
+
+def _firm_field(name: str, spec):
+    kind = _PY_TYPES[spec.type]
+    if spec.type in ("integer", "number", "money"):
+        kind = Annotated[kind, BeforeValidator(_no_bool)]
+    field = Field(
+        ... if name == "name" else None,
+        description=f"{spec.label_zh}. {spec.definition}",
+        pattern=_PATTERNS.get(name),
+    )
+    return (kind if name == "name" else kind | None, field)
+
+
 Firm = create_model(
     "Firm",
     __config__=ConfigDict(extra="forbid"),
     __doc__="One firm per the input contract (firm-fields.csv plus the extension fields). "
     "Every field but name may be left out: left out means unknown.",
-    **{
-        name: (
-            _PY_TYPES[spec.type] if name == "name" else _PY_TYPES[spec.type] | None,
-            Field(
-                ... if name == "name" else None, description=f"{spec.label_zh}. {spec.definition}"
-            ),
-        )
-        for name, spec in FIELDS.items()
-    },
+    **{name: _firm_field(name, spec) for name, spec in FIELDS.items()},
 )
 
 

@@ -22,16 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from criteria import DIR as CRITERIA_DIR
 from scoring.conditions import FAIL, PASS, UNKNOWN, Condition, Leaf, MetricSource, compile_condition
 from scoring.metrics import METRICS
-
-LADDERS = ("tech_sme", "innovative_sme", "high_tech", "srdi_sme", "gazelle", "little_giant")
-LADDER_NAMES = {
-    "tech_sme": ("科技型中小企业", "Tech-based SME"),
-    "innovative_sme": ("创新型中小企业", "Innovative SME"),
-    "high_tech": ("高新技术企业", "High-tech enterprise"),
-    "srdi_sme": ("专精特新中小企业", "Specialized, refined, distinctive, innovative SME"),
-    "gazelle": ("瞪羚企业", "Gazelle enterprise"),
-    "little_giant": ('专精特新"小巨人"企业', '"Little giant" enterprise'),
-}
+from scoring.vocabulary import LADDERS
 
 
 class RuleFileError(ValueError):

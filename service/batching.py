@@ -10,7 +10,6 @@ exactly what ``scoring.assess`` would give it alone (tested).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from functools import partial
 from typing import Any
 
@@ -19,6 +18,7 @@ import anyio.to_thread
 
 from scoring.api import assess_many
 from scoring.models import Assessment
+from scoring.options import Options
 
 MAX_BATCH = 32
 
@@ -31,11 +31,9 @@ class AssessBatcher:
         self.tasks: set[asyncio.Task] = set()
         self.largest = 0  # the largest batch scored so far (observability, tests)
 
-    async def assess(
-        self, firm: Any, as_of: dt.date | None, mode: str, actions: bool = True
-    ) -> Assessment:
+    async def assess(self, firm: Any, options: Options | None = None) -> Assessment:
         future = asyncio.get_running_loop().create_future()
-        self.pending.append(((as_of, mode, actions), firm, future))
+        self.pending.append((options or Options(), firm, future))
         if self.draining < self.limiter.total_tokens:
             self.draining += 1
             task = asyncio.create_task(self._drain())
@@ -53,17 +51,10 @@ class AssessBatcher:
                 batch = [p for p in self.pending if p[0] == key][: self.max_batch]
                 taken = {id(p) for p in batch}
                 self.pending = [p for p in self.pending if id(p) not in taken]
-                as_of, mode, actions = key
                 self.largest = max(self.largest, len(batch))
                 try:
                     results = await anyio.to_thread.run_sync(
-                        partial(
-                            assess_many,
-                            [p[1] for p in batch],
-                            as_of=as_of,
-                            mode=mode,
-                            actions=actions,
-                        ),
+                        partial(assess_many, [p[1] for p in batch], key),
                         limiter=self.limiter,
                     )
                 except Exception as exc:  # a bug: every request of the batch hears of it

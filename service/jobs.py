@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 
 from batch.readers import BatchError, Limits, read_tables, sniff
 from batch.run import Summary, prepare, score_table, write_workbook
+from scoring.options import Options
 from service.config import Settings
 from service.db import engine_for
 from service.errors import ApiError
@@ -37,8 +38,20 @@ log = logging.getLogger("tiering.worker")
 UPLOAD_FORMATS = ("xlsx", "xls", "csv", "parquet")
 
 
-def upload_path(settings: Settings, job_id: str) -> Path:
-    return settings.data_dir / "uploads" / f"{job_id}.upload"
+UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt", ".parquet")
+
+
+def upload_suffix(name: str | None) -> str:
+    """The uploaded name's extension when it is one the readers know (else none): the stored
+    file keeps it so the worker reads it exactly as ``tiering batch`` reads the same file."""
+    suffix = Path(name or "").suffix.lower()
+    return suffix if suffix in UPLOAD_SUFFIXES else ""
+
+
+def upload_path(settings: Settings, job_id: str, name: str | None = None) -> Path:
+    path = settings.data_dir / "uploads" / f"{job_id}.upload{upload_suffix(name)}"
+    legacy = path.with_name(f"{job_id}.upload")  # stored before uploads kept their extension
+    return legacy if not path.exists() and legacy.exists() else path
 
 
 def result_path(settings: Settings, job_id: str) -> Path:
@@ -50,7 +63,7 @@ async def create_job(
 ) -> BatchJob:
     """Store an upload (size enforced while streaming; the name is only displayed) as a job."""
     job = BatchJob(owner_id=user.id, original_name=(upload.filename or "")[:255], file_format="")
-    path = upload_path(settings, job.id)
+    path = upload_path(settings, job.id, job.original_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     size = 0
     try:
@@ -67,7 +80,7 @@ async def create_job(
                 out.write(chunk)
         if size == 0:
             raise ApiError(400, "empty_file", "文件为空", "the file is empty")
-        job.file_format = sniff(path)
+        job.file_format = sniff(path)  # 8 bytes: the web process never parses an upload
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -180,7 +193,7 @@ class Worker:
     def _process(self, session: Session, job: BatchJob) -> None:
         settings = self.settings
         limits = Limits(max_bytes=settings.upload_max_bytes, max_rows=settings.batch_max_rows)
-        path = upload_path(settings, job.id)
+        path = upload_path(settings, job.id, job.original_name)
         (table,) = list(read_tables(path, limits, chunk_rows=limits.max_rows + 1))
         prepared = prepare(table)
         n = len(table.data)
@@ -192,17 +205,17 @@ class Worker:
         done = set(
             session.exec(select(BatchChunk.chunk_no).where(BatchChunk.job_id == job.id)).all()
         )
-        options = job.options or {}
+        options = Options.from_json(job.options)
         for no in range(chunks):
             if no in done:
                 continue
             rows = slice(no * size, min(n, (no + 1) * size))
             results, gaps, near = score_table(
                 table,
+                options,
                 prepared=prepared,
                 rows=rows,
-                mode=options.get("mode", "new"),
-                all_gaps=bool(options.get("all_gaps")),
+                all_gaps=bool((job.options or {}).get("all_gaps")),
             )
             chunk = BatchChunk(
                 job_id=job.id,

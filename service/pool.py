@@ -8,12 +8,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from batch.writers import STATUS_ZH, neutralize
+from batch.writers import neutralize
 from scoring import LADDERS
-from scoring.engine import PATH
-from scoring.rulesets import LADDER_NAMES
+from scoring.vocabulary import LADDER_NAMES, PATH, STATUS_ZH, STATUSES
 
-STATUSES = ("eligible", "ineligible", "undetermined")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

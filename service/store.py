@@ -14,9 +14,9 @@ import pandas as pd
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-import scoring
-from scoring import LADDERS
-from scoring.api import assess_pool, input_hash
+from scoring.api import Evaluated, firm_dict, input_hash, score_firms
+from scoring.options import Options
+from scoring.vocabulary import LADDERS
 from service.errors import not_found
 from service.models import Assessment, Firm, Target, User, now
 
@@ -58,10 +58,11 @@ def clean_input(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def latest_summary(data: dict[str, Any], as_of=None, mode="new") -> dict[str, Any]:
-    """The output contract row and the near-threshold list of one firm, for the dashboard."""
-    contract, near = assess_pool(pd.DataFrame([data]), as_of=as_of, mode=mode)
-    return _summary_row(contract.iloc[0], near)
+def latest_summary(scored: Evaluated, row: int = 0) -> dict[str, Any]:
+    """The output contract row and the near-threshold list of one scored firm, for the
+    dashboard: read from the evaluation the stored assessment came from (never re-scored)."""
+    near = scored.near()
+    return _summary_row(scored.contract().iloc[row], near[near["row"] == row])
 
 
 def _summary_row(row: pd.Series, near: pd.DataFrame) -> dict[str, Any]:
@@ -78,11 +79,18 @@ def _summary_row(row: pd.Series, near: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
-def save_firm(session: Session, user: User, data: dict[str, Any], firm: Firm | None = None) -> Firm:
+def save_firm(
+    session: Session, user: User, data: dict[str, Any], scored: Evaluated, firm: Firm | None = None
+) -> Firm:
+    """The firm's identity as the scoring parser validated it: a region or credit code that
+    failed its check is stored as unknown, so bureau visibility (by region prefix) never
+    rests on a malformed code."""
     firm = firm or Firm(owner_id=user.id, name=str(data["name"]))
     firm.name = str(data["name"])
+    frame = scored.ev.frame
     for key in PROFILE_KEYS[1:]:
-        setattr(firm, key, (str(data[key]) if data.get(key) not in (None, "") else None))
+        value = frame.text(key)[0]
+        setattr(firm, key, None if value is None or value == "" else str(value))
     firm.profile = data
     firm.updated_at = now()
     session.add(firm)
@@ -96,13 +104,15 @@ def assess_and_store(
     data: dict[str, Any],
     *,
     firm: Firm | None = None,
-    as_of: dt.date | None = None,
-    mode: str = "new",
+    options: Options | None = None,
 ) -> Assessment:
-    """Assess a firm, store the firm (new or updated) and the assessment with its snapshot."""
+    """Assess a firm, store the firm (new or updated) and the assessment with its snapshot;
+    the stored result and the dashboard's summary come from one evaluation."""
+    options = options or Options()
     data = clean_input(data)
-    result = scoring.assess(data, as_of=as_of, mode=mode)  # raises InputError on bad input
-    firm = save_firm(session, user, data, firm)
+    scored = score_firms([firm_dict(data)], options)  # raises InputError on bad input
+    result = scored.assessments()[0]
+    firm = save_firm(session, user, data, scored, firm)
     row = Assessment(
         firm_id=firm.id,
         owner_id=user.id,
@@ -110,13 +120,13 @@ def assess_and_store(
         input_hash=input_hash(data),
         criteria_versions=result.criteria_version.split(";") if result.criteria_version else [],
         model_version=result.readiness.model_version if result.readiness else None,
-        mode=mode,
-        as_of=as_of,
+        mode=options.mode,
+        as_of=options.as_of,
         result=result.model_dump(mode="json"),
     )
     session.add(row)
     session.flush()
-    firm.latest = latest_summary(data, as_of=as_of, mode=mode)
+    firm.latest = latest_summary(scored)
     firm.latest_assessment_id = row.id
     session.add(firm)
     session.commit()

@@ -18,7 +18,7 @@ from batch.writers import output_label
 from scoring import OUTPUT_COLUMNS, assess_frame
 from scoring.fields import ENUMS, FIELDS
 from scoring.formatting import ENUM_ZH
-from scoring.rulesets import LADDER_NAMES
+from scoring.vocabulary import LADDER_NAMES
 from tests.conftest import ROOT
 
 SAMPLES = ROOT / "data" / "sample_firms.csv"
@@ -310,8 +310,8 @@ def test_gap_sheet_covers_next_rung_and_near_ladders_and_all_gaps_covers_every_f
 
 def _first_unmet_rung(firm) -> str | None:
     """The first ladder on the path not held, not barred by a size or industry ceiling, not met."""
-    from scoring.engine import PATH
     from scoring.rulesets import load_all
+    from scoring.vocabulary import PATH
 
     ceilings = {r.id for rs in load_all() for r in rs.gates if r.spec.ceiling}
     held = {"tech_sme": "is_tech_sme", "high_tech": "is_high_tech", "srdi_sme": "is_srdi_sme"}

@@ -17,8 +17,8 @@ import reports
 import scoring
 from batch import run
 from reports.render import STATIC, ReportError, _fetcher_class, render_isolated
-from scoring.engine import PATH
 from scoring.fields import FIELDS
+from scoring.vocabulary import PATH
 from tests.conftest import ROOT, TODAY
 from tiering.cli import main
 

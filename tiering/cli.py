@@ -14,16 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from scoring.api import InputError, assess
-from scoring.rulesets import LADDER_NAMES, RuleFileError, load_all, select
+from scoring.options import Options
+from scoring.rulesets import RuleFileError, load_all, select
+from scoring.vocabulary import LADDER_NAMES, ROUTE_ZH, STATUS_EN, STATUS_ZH
 from tiering import service_cli
-
-STATUS_ZH = {"eligible": "符合", "ineligible": "不符合", "undetermined": "暂无法判断"}
-STATUS_EN = {
-    "eligible": "eligible",
-    "ineligible": "not eligible",
-    "undetermined": "cannot tell yet",
-}
-ROUTE_ZH = {"direct": "直通条件", "score": "评分", "gate": "基本条件"}
 
 
 def _date(text: str) -> dt.date:
@@ -43,6 +37,11 @@ def _common(p: argparse.ArgumentParser) -> None:
         default="new",
         help="new application or re-review (复核)",
     )
+
+
+def _options(args) -> Options:
+    """The one options value of a command, from its flags (``_common``)."""
+    return Options(as_of=args.as_of, mode=args.mode)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,7 +197,7 @@ def _report(args) -> int:
             firm = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(f"不是有效的JSON：{exc}", f"not valid JSON: {exc}") from exc
-        result = assess(firm, as_of=args.as_of, mode=args.mode)
+        result = assess(firm, _options(args))
         data = reports.firm_report_pdf(result)
         what = result.name
     Path(args.output).write_bytes(data)
@@ -209,7 +208,7 @@ def _report(args) -> int:
 def _drift(args) -> int:
     from batch import read_tables
     from batch.run import prepare
-    from scoring.api import iter_evaluations
+    from scoring.frames import iter_evaluations
     from scoring.readiness import bundle, drift
     from scoring.readiness.features import single_year_features
 
@@ -248,7 +247,7 @@ def _assess(args) -> int:
         firm = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"不是有效的JSON：{exc}", f"not valid JSON: {exc}") from exc
-    result = assess(firm, as_of=args.as_of, mode=args.mode)
+    result = assess(firm, _options(args))
     if args.json:
         print(result.model_dump_json(indent=2))
         return 0
@@ -344,10 +343,9 @@ def _batch(args) -> int:
         rows = run_dask(
             source,
             output,
+            _options(args),
             workers=args.workers,
             scheduler=args.scheduler,
-            as_of=args.as_of,
-            mode=args.mode,
             partition_rows=args.chunk_rows,
         )
         print(f"已评价 {rows} 行（Dask）→ {output}")
@@ -360,15 +358,17 @@ def _batch(args) -> int:
         limits = replace(limits, max_bytes=args.max_mb * 1024 * 1024)
     try:
         with _progress() as tick:
+            if args.reports:  # a batch of reports renders on every core unless told otherwise
+                os.environ.setdefault("TIERING_REPORT_WORKERS", str(os.cpu_count() or 1))
             summary = run(
                 source,
                 output,
+                _options(args),
                 limits=limits,
-                as_of=args.as_of,
-                mode=args.mode,
                 chunk_rows=args.chunk_rows,
                 all_gaps=args.all_gaps,
                 progress=tick,
+                reports=Path(args.reports) if args.reports else None,
             )
     except BatchError as exc:
         print(f"无法读取文件：{exc.zh}\nCannot read the file: {exc.en}", file=sys.stderr)
@@ -376,12 +376,7 @@ def _batch(args) -> int:
     print(summary.text())
     print(f"结果已写入 {output}（用时 {summary.seconds:.1f} 秒）")
     if args.reports:
-        from batch.report_zip import write_report_zip
-
-        # a batch of reports renders on every core unless told otherwise
-        os.environ.setdefault("TIERING_REPORT_WORKERS", str(os.cpu_count() or 1))
-        count = write_report_zip(source, Path(args.reports))
-        print(f"诊断报告 {count} 份 → {args.reports}")
+        print(f"诊断报告 {summary.reports} 份 → {args.reports}")
     return 0
 
 

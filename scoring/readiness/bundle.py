@@ -19,13 +19,14 @@ import numpy as np
 import pandas as pd
 import skops.io as sio
 
+from scoring.frames import criteria_versions, iter_evaluations
 from scoring.readiness import drift
 from scoring.readiness.evaluate import evaluate
 from scoring.readiness.features import build_features
 from scoring.readiness.model import ReadinessModel
 from scoring.readiness.panel import HORIZONS, STATUS, check_panel, derive_labels
 from scoring.readiness.reliability import reliability_svg
-from scoring.rulesets import LADDERS
+from scoring.vocabulary import LADDERS
 
 # where model versions live: TIERING_MODELS_DIR, else data/models of the source tree
 MODELS_DIR = Path(
@@ -255,10 +256,8 @@ def train(
             models[f"{ladder}/{h}"] = ReadinessModel(ladder=ladder, horizon=h).fit(
                 X[known], y[known].astype(int)
             )
-    from scoring.api import assess_frame
-
-    sample = assess_frame(panel.drop(columns=["firm_id"]).head(2000), readiness=None)
-    versions_used = sorted(set(";".join(sample["criteria_version"].astype(str)).split(";")) - {""})
+    ((_, sample),) = iter_evaluations(panel.drop(columns=["firm_id"]).head(2000))
+    versions_used = sorted(set(";".join(criteria_versions(sample).categories).split(";")) - {""})
     meta = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "trained_on": trained_on,

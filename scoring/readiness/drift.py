@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.readiness.features import LOG_FIELDS, PROFILE
-from scoring.rulesets import LADDERS
+from scoring.vocabulary import LADDERS
 
 FEATURES = [
     *PROFILE,

@@ -12,7 +12,7 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from scoring.readiness.features import build_features
 from scoring.readiness.model import ReadinessModel, RulesDistanceBaseline, logistic_baseline
 from scoring.readiness.panel import check_panel, derive_labels
-from scoring.rulesets import LADDERS
+from scoring.vocabulary import LADDERS
 
 TEST_FIRMS = 0.2
 

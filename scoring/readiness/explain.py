@@ -14,8 +14,11 @@ import math
 import numpy as np
 import pandas as pd
 
+from scoring.explain import RowView, ladder_assessment
 from scoring.fields import FIELDS
+from scoring.frames import iter_evaluations
 from scoring.models import Gap, ReadinessAction
+from scoring.options import Options
 from scoring.readiness.bundle import ReadinessBundle
 from scoring.readiness.features import build_features, single_year_features
 from scoring.readiness.panel import check_panel
@@ -32,14 +35,13 @@ def top_actions(
     limit: int = 5,
 ) -> dict:
     """``history``: one firm's panel rows (the last is the year assessed)."""
-    import scoring
-
     history = check_panel(history)
     model = bundle.models.get(f"{ladder}/{horizon}")
     if model is None:
         return {"ladder": ladder, "probability": None, "actions": []}
     firm = _known_fields(history.iloc[-1].to_dict())
-    gaps = scoring.assess(firm, readiness=None).ladders[ladder].gaps
+    ((_, ev),) = iter_evaluations(pd.DataFrame([firm]))
+    gaps = ladder_assessment(ev, ladder, 0, RowView(ev, 0)).gaps
     records = history.to_dict("records")
     ((base, actions),) = _score_actions([(records, firm, gaps, model)], build_features)
     return {
@@ -55,18 +57,17 @@ def firm_actions(
     *,
     horizon: int = 1,
     limit: int = 5,
-    **options,
+    options: Options | None = None,
 ) -> list[tuple[str | None, list[ReadinessAction]]]:
     """For firms given as one year each (assessments): (known input fields, the ladders of
     its upgrade path in order, each ladder's gaps). The actions are for the first ladder of
     the path with a gap that an amount closes; all firms are re-scored in one pass, with the
-    assessment's ``options`` (as_of, mode, today)."""
-    from scoring.api import iter_evaluations
+    assessment's ``options`` (as_of, mode, today, overrides)."""
 
     def featurize(frame: pd.DataFrame) -> pd.DataFrame:
         parts = [
             single_year_features(ev).set_axis(rows)
-            for rows, ev in iter_evaluations(frame.drop(columns=["firm_id"]), **options)
+            for rows, ev in iter_evaluations(frame.drop(columns=["firm_id"]), options)
         ]
         return pd.concat(parts)
 

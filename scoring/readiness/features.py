@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from scoring.engine import FAIL, PASS, UNKNOWN, Evaluation
+from scoring.frames import iter_evaluations
 from scoring.gaps import near_threshold
 from scoring.readiness.panel import STATUS
-from scoring.rulesets import LADDERS
+from scoring.vocabulary import LADDERS
 
 # profile metrics, with the direction readiness can only follow (+1) or none (0)
 PROFILE = {
@@ -40,8 +41,6 @@ OWN += ("ineligible_hard",)
 def rule_features(panel: pd.DataFrame, chunk_rows: int = 200_000) -> pd.DataFrame:
     """Per row: for each ladder its status code, score, failed-rule count, missing-field
     count, whether it is near the threshold and how far (relative shortfall), plus metrics."""
-    from scoring.api import iter_evaluations
-
     frame = panel.drop(columns=[c for c in ("firm_id",) if c in panel.columns])
     parts = [
         evaluation_features(ev).set_axis(rows)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scoring.engine import HELD_FIELD
-from scoring.rulesets import LADDERS
+from scoring.vocabulary import HELD_FIELD, LADDERS
 
 STATUS = {**HELD_FIELD, "gazelle": "is_gazelle", "little_giant": "is_little_giant"}
 KEYS = ("firm_id", "fiscal_year")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from scoring.engine import Evaluation
 from scoring.models import Readiness
-from scoring.rulesets import LADDERS
+from scoring.vocabulary import LADDERS
 
 HORIZON_SUFFIX = {1: "", 2: "_24m"}  # 1 fiscal year ≈ 12 months, 2 ≈ 24 months
 READINESS_COLUMNS = [
@@ -48,7 +48,15 @@ def model_label(bundle) -> str:
 def readiness_columns(ev: Evaluation, bundle) -> dict[str, np.ndarray]:
     """``{ladder}_readiness`` (12 months), ``{ladder}_readiness_24m`` and ``readiness_model``
     per row. NaN where the firm holds the ladder, where no model exists for it, and on rows
-    rejected for want of a name."""
+    rejected for want of a name. Computed once per evaluation and bundle: the sheet, the
+    assessments and the reports of one evaluation read the same figures."""
+    key = ("readiness", id(bundle))
+    if key not in ev.memo:
+        ev.memo[key] = _readiness_columns(ev, bundle)
+    return ev.memo[key]
+
+
+def _readiness_columns(ev: Evaluation, bundle) -> dict[str, np.ndarray]:
     from scoring.readiness.features import single_year_features
 
     n = ev.frame.n

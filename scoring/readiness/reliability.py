@@ -8,7 +8,7 @@ from html import escape
 
 import pandas as pd
 
-from scoring.rulesets import LADDER_NAMES, LADDERS
+from scoring.vocabulary import LADDER_NAMES, LADDERS
 
 SIZE, PAD, COLS = 180, 28, 3
 STYLE = {1: ("#2f5597", ""), 2: ("#c55a11", ' stroke-dasharray="4 3"')}

@@ -14,9 +14,10 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from scoring.engine import PATH
+from scoring.conditions import PASS
+from scoring.frames import iter_evaluations
 from scoring.readiness.panel import STATUS
-from scoring.rulesets import LADDERS
+from scoring.vocabulary import LADDERS, PATH
 
 REGIONS = np.array(["440112", "370102", "210112", "110108", "430100", "320507"], dtype=object)
 HT_FIELDS = np.array(
@@ -82,8 +83,6 @@ def simulate_panel(
     assume: Assumptions | None = None,
 ) -> pd.DataFrame:
     """``firms`` × ``years`` rows (fiscal years ``start_year`` …), statuses as of each year."""
-    from scoring.api import assess_frame  # scoring.api reaches the model: import late
-
     a = assume or Assumptions()
     rng = np.random.default_rng(seed)
     n = firms
@@ -129,12 +128,13 @@ def simulate_panel(
             lapsed = held[ladder] & (year - since[ladder] >= a.validity_years[ladder])
             held[ladder] &= ~lapsed
             frame[STATUS[ladder]] = held[ladder].astype(float)
-        scored = assess_frame(frame, readiness=None)  # the rules alone decide applications
+        ((_, ev),) = iter_evaluations(frame, chunk_rows=max(len(frame), 1))
+        status = {k: ev.ladders[k].status for k in LADDERS}  # the rules alone decide applications
         if t >= a.burn_in_years:
             rows.append(frame)
         engaged = {ladder: sum(held[k] for k in PATH[: PATH.index(ladder)]) for ladder in LADDERS}
         for ladder in LADDERS:  # this year's applications, decided during the next year
-            eligible = (scored[f"{ladder}_status"].astype(str) == "eligible").to_numpy()
+            eligible = status[ladder] == PASS
             odds = np.log(a.propensity[ladder] / (1 - a.propensity[ladder]))
             propensity = 1 / (1 + np.exp(-(odds + a.engagement_per_rung * engaged[ladder])))
             applies = ~held[ladder] & (rng.random(n) < propensity)

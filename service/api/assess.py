@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 import scoring
 from scoring.api import WhatIf
 from scoring.models import Assessment, Firm
+from scoring.options import Options
 from service.batching import AssessBatcher
 from service.errors import ApiError
 
@@ -54,7 +55,7 @@ async def assess(
     """Every ladder: status, score, route, trace, gaps, upgrade path, rule-set versions, and
     the readiness probabilities. ``actions=false`` leaves out the readiness actions (each gap
     closed and re-scored: a second pass, about half the time of a request)."""
-    return _json(await BATCHER.assess(firm, as_of, mode, actions))
+    return _json(await BATCHER.assess(firm, Options(as_of=as_of, mode=mode, actions=actions)))
 
 
 @router.post("/what-if", response_model=WhatIf)
@@ -66,8 +67,7 @@ def what_if(request: WhatIfRequest):
                 request.firm,
                 request.changes,
                 request.overrides or None,
-                as_of=request.as_of,
-                mode=request.mode,
+                Options(as_of=request.as_of, mode=request.mode),
             )
         )
     except (KeyError, IndexError, ValueError, TypeError) as exc:

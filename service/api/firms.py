@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import func, select
 
 from scoring.models import Firm as FirmInput
+from scoring.options import Options
 from service import reporting, store
 from service.deps import CurrentUser, Id, SessionDep
 from service.models import Assessment, Firm
@@ -57,6 +58,9 @@ class AssessOptions(BaseModel):
     as_of: dt.date | None = None
     mode: Literal["new", "review"] = "new"
 
+    def options(self) -> Options:
+        return Options(as_of=self.as_of, mode=self.mode)
+
 
 class FirmCreate(AssessOptions):
     firm: FirmInput
@@ -77,7 +81,7 @@ class Page(BaseModel):
 def create_firm(body: FirmCreate, user: CurrentUser, session: SessionDep):
     """Store a firm and its first assessment."""
     data = body.firm.model_dump(exclude_none=True, mode="json")
-    return store.assess_and_store(session, user, data, as_of=body.as_of, mode=body.mode)
+    return store.assess_and_store(session, user, data, options=body.options())
 
 
 @router.get("/firms", response_model=Page)
@@ -108,7 +112,7 @@ def reassess(firm_id: Id, body: Reassess, user: CurrentUser, session: SessionDep
     """Assess again, with new inputs or the stored profile."""
     firm = store.get_firm(session, user, firm_id)
     data = body.firm.model_dump(exclude_none=True, mode="json") if body.firm else dict(firm.profile)
-    return store.assess_and_store(session, user, data, firm=firm, as_of=body.as_of, mode=body.mode)
+    return store.assess_and_store(session, user, data, firm=firm, options=body.options())
 
 
 @router.get("/firms/{firm_id}/assessments", response_model=list[AssessmentSummary])

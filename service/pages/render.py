@@ -9,14 +9,11 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from reports.charts import radar
-from reports.firm import OUTCOME_ZH, ROUTE_ZH
 from reports.render import TEMPLATES as REPORT_TEMPLATES
 from reports.render import field_labels
 from scoring import LADDERS
-from scoring.engine import PATH
 from scoring.fields import FIELDS
-from scoring.formatting import STATUS_ZH
-from scoring.rulesets import LADDER_NAMES
+from scoring.vocabulary import LADDER_NAMES, OUTCOME_ZH, PATH, ROUTE_ZH, STATUS_ZH
 from service.deps import csrf_token
 
 # the pages' own templates, then the reports' (the chart macros both use)

@@ -1,0 +1,60 @@
+"""The one vocabulary: the ladders, their order on the usual path, their names, and every label
+a person reads for a status, a route, a rule outcome or a row (CLI, API, pages, PDF, sheets).
+
+No other module defines these; if a label reads wrong somewhere, it is fixed here for all.
+"""
+
+from __future__ import annotations
+
+# The ladders in the order of the usual path up (tech-based SME first, little giant last).
+LADDERS = ("tech_sme", "innovative_sme", "high_tech", "srdi_sme", "gazelle", "little_giant")
+PATH = LADDERS  # the usual path up is the ladders' own order
+
+LADDER_NAMES = {
+    "tech_sme": ("科技型中小企业", "Tech-based SME"),
+    "innovative_sme": ("创新型中小企业", "Innovative SME"),
+    "high_tech": ("高新技术企业", "High-tech enterprise"),
+    "srdi_sme": ("专精特新中小企业", "Specialized, refined, distinctive, innovative SME"),
+    "gazelle": ("瞪羚企业", "Gazelle enterprise"),
+    "little_giant": ('专精特新"小巨人"企业', '"Little giant" enterprise'),
+}
+LADDER_ZH = {k: v[0] for k, v in LADDER_NAMES.items()}
+LADDER_EN = {k: v[1] for k, v in LADDER_NAMES.items()}
+
+# The input field that says the firm already holds a ladder (the contract has four).
+HELD_FIELD = {
+    "tech_sme": "is_tech_sme",
+    "innovative_sme": "is_innovative_sme",
+    "high_tech": "is_high_tech",
+    "srdi_sme": "is_srdi_sme",
+}
+
+ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"
+STATUSES = (ELIGIBLE, INELIGIBLE, UNDETERMINED)
+# "" is a rejected row's status cell in the sheets
+STATUS_ZH = {ELIGIBLE: "符合", INELIGIBLE: "不符合", UNDETERMINED: "待定（缺数据）", "": ""}
+STATUS_EN = {ELIGIBLE: "eligible", INELIGIBLE: "not eligible", UNDETERMINED: "cannot tell yet"}
+STATUS_EN[""] = ""
+
+# How a ladder's status was decided.
+ROUTE_ZH = {"direct": "直通条件", "score": "评分", "gate": "基本条件", "": ""}
+ROUTE_EN = {"direct": "direct route", "score": "score", "gate": "basic conditions", "": ""}
+
+# One rule's outcome in a trace.
+OUTCOME_ZH = {"pass": "满足", "fail": "不满足", "unknown": "待补充", "scored": "计分"}
+OUTCOME_EN = {"pass": "met", "fail": "not met", "unknown": "missing data", "scored": "scored"}
+
+# A spreadsheet row.
+ROW_STATUS_ZH = {"scored": "已评价", "rejected": "未评价"}
+
+
+def ladder_name(ladder: str, lang: str = "zh") -> str:
+    return LADDER_NAMES[ladder][0 if lang == "zh" else 1]
+
+
+def status_label(status: str, lang: str = "zh") -> str:
+    return (STATUS_ZH if lang == "zh" else STATUS_EN).get(status, status)
+
+
+def route_label(route: str | None, lang: str = "zh") -> str:
+    return (ROUTE_ZH if lang == "zh" else ROUTE_EN).get(route or "", route or "")
