@@ -339,9 +339,26 @@ def _near_sheet(table: Table, near: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+# the gap sheet: what a person reads (the engine's English text and bookkeeping stay out)
+SHEET_GAP_COLUMNS = [
+    "row",
+    "ladder",
+    "rule_id",
+    "option",
+    "field",
+    "current",
+    "target",
+    "change",
+    "unit",
+    "lead_months",
+    "zh",
+    "near",
+]
+
+
 def _gap_sheet(table: Table, gaps: pd.DataFrame) -> pd.DataFrame:
     """Gap rows as people read them: sheet row, firm name, ladder in Chinese, Chinese headers."""
-    gaps = _firm_columns(table, gaps)
+    gaps = _firm_columns(table, gaps[SHEET_GAP_COLUMNS])
     gaps["near"] = np.where(gaps["near"].to_numpy(dtype=bool), "是", "")
     return gaps.rename(
         columns={

@@ -14,30 +14,14 @@ import numpy as np
 from scoring.conditions import FAIL, PASS, UNKNOWN, AllOf, AnyOf, Cases, Condition, Leaf
 from scoring.engine import STATUS_OF_CODE, Evaluation, GroupResult
 from scoring.fields import FIELDS
-from scoring.formatting import fmt_money, fmt_threshold, fmt_value, is_unknown
+from scoring.formatting import fmt_threshold, fmt_value, is_unknown
+from scoring.gaps import firm_ways, outcome, pass_mark_text
 from scoring.metrics import METRICS
 from scoring.models import Gap, LadderAssessment, PathStep, TraceEntry, finite
 from scoring.rulesets import Rule, RuleSet, Score
 from scoring.vocabulary import HELD_FIELD, LADDER_NAMES, PATH
 
 OUTCOME = {int(PASS): "pass", int(FAIL): "fail", int(UNKNOWN): "unknown"}
-# Months until a yes/no or category condition can be met (assumptions, docs/criteria.md).
-CONDITION_LEAD_MONTHS = {
-    "rd_mgmt_system": 3,
-    "rd_mgmt_institution": 6,
-    "rd_mgmt_incentive": 3,
-    "rd_mgmt_talent": 3,
-    "quality_certified": 6,
-    "own_brand": 6,
-    "is_high_tech": 12,
-    "is_tech_sme": 6,
-    "is_innovative_sme": 6,
-    "is_srdi_sme": 12,
-    "rd_institution_level": 24,
-    "provincial_award_3y": 24,
-    "national_award_5y": 36,
-    "national_award_3y_known": 36,
-}
 
 
 class RowView:
@@ -54,10 +38,7 @@ class RowView:
 
     def outcome(self, cond: Condition) -> int:
         """Evaluated once for every row of the frame (explaining many firms reuses it)."""
-        cached = self.ev.outcomes.get(id(cond))
-        if cached is None:
-            cached = self.ev.outcomes[id(cond)] = cond.evaluate(self.ev.source)
-        return int(cached[self.row])
+        return int(outcome(self.ev, cond)[self.row])
 
 
 # ---- trace ------------------------------------------------------------------------------
@@ -263,103 +244,12 @@ def _next_band_up(rule: Rule, est: float) -> int | None:
 # ---- gaps -------------------------------------------------------------------------------
 
 
-def _leaf_gap(ladder: str, rule: Rule, leaf: Leaf, view: RowView) -> Gap | None:
-    """The least change to one input that makes ``leaf`` pass, in the firm's own units."""
-    meta = METRICS[leaf.metric]
-    value = view.metric(leaf.metric)
-    label_zh = leaf.zh or meta.zh
-    base = dict(ladder=ladder, rule_id=rule.id, kind=rule.kind, metric=leaf.metric)
-    if meta.unit in ("bool", "text") or leaf.op in ("eq", "in"):
-        want = fmt_threshold(leaf.op, leaf.value, meta.unit, "zh")
-        want_en = fmt_threshold(leaf.op, leaf.value, meta.unit, "en")
-        return Gap(
-            **base,
-            zh=f"需满足：{label_zh}（{want}）",
-            en=f"Needs: {meta.en} {want_en}",
-            lead_months=CONDITION_LEAD_MONTHS.get(leaf.metric, 12),
-        )
-    if leaf.metric in ("firm_age_days", "firm_age_years") and leaf.op in ("min", "gt"):
-        if is_unknown(value):
-            return None
-        days = (leaf.value - value) * (1 if meta.unit == "days" else 365.25)
-        return Gap(
-            **base,
-            field="registered_on",
-            change=math.ceil(days),
-            unit="days",
-            zh=f"成立时间不足，还需{math.ceil(days)}天",
-            en=f"Wait {math.ceil(days)} more days",
-            lead_months=max(1, math.ceil(days / 30)),
-        )
-    if meta.lever is None or is_unknown(value):
-        return None
-    lever = meta.lever
-    delta = float(lever.delta(view.cols, float(leaf.value))[0])
-    if math.isnan(delta) or math.isinf(delta):
-        return None
-    spec = FIELDS.get(lever.field)
-    unit = spec.type if spec else meta.unit
-    label = spec.label_zh if spec else meta.zh
-    if unit == "integer" and leaf.op in ("gt",) and delta == math.floor(delta):
-        delta += 1
-    if unit == "integer":
-        delta = math.ceil(delta) if delta > 0 else math.floor(delta)
-    if delta == 0 and leaf.op in ("gt", "lt"):
-        delta = 1.0 if leaf.op == "gt" else -1.0  # strictly beyond the threshold
-    if delta == 0:
-        return None
-    verb_zh = "增加" if delta > 0 else "减少"
-    verb_en = "raise" if delta > 0 else "reduce"
-    if unit == "money":
-        amount_zh, amount_en = fmt_money(abs(delta)), fmt_money(abs(delta), "en")
-    elif spec is not None and spec.unit == "ratio":
-        amount_zh = f"{abs(delta) * 100:.2f}个百分点"
-        amount_en = f"{abs(delta) * 100:.2f} percentage points"
-    else:
-        amount_zh = amount_en = f"{abs(delta):g}"
-    window = "（近三年合计口径）" if leaf.metric in ("rd_ratio_3y", "rd_domestic_share") else ""
-    target = fmt_threshold(leaf.op, leaf.value, meta.unit, "zh")
-    return Gap(
-        **base,
-        field=lever.field,
-        current=None if is_unknown(value) else float(value),
-        target=float(leaf.value),
-        change=delta,
-        unit="CNY" if unit == "money" else (spec.unit if spec and spec.unit else unit),
-        zh=f"{label}需{verb_zh}{amount_zh}{window}，使{meta.zh}达到{target}",
-        en=f"{verb_en} {lever.field} by {amount_en} so that {meta.en} "
-        + fmt_threshold(leaf.op, leaf.value, meta.unit, "en"),
-        lead_months=lever.lead_months,
-    )
-
-
 def _condition_gaps(ladder: str, rule: Rule, cond: Condition, view: RowView) -> list[list[Gap]]:
-    """Ways to make ``cond`` pass: options, each a list of changes needed together.
-
-    ``[[]]`` means nothing is needed (it passes or is unknown); ``[]`` means no change to the
-    firm's inputs can make it pass (a firm cannot get younger), so the option is dropped.
-    """
-    outcome = view.outcome(cond)
-    if outcome != FAIL:
-        return [[]]
-    if isinstance(cond, Leaf):
-        gap = _leaf_gap(ladder, rule, cond, view)
-        return [[gap]] if gap else []
-    if isinstance(cond, Cases):
-        chosen = int(cond.selected(view.source)[0])
-        return _condition_gaps(ladder, rule, cond.cases[chosen][1], view) if chosen >= 0 else [[]]
-    if isinstance(cond, AnyOf):
-        options = []
-        for part in cond.parts:
-            options += _condition_gaps(ladder, rule, part, view)
-        return options
-    combined: list[Gap] = []  # AllOf: every failing part, each by its first option
-    for part in cond.parts:
-        options = _condition_gaps(ladder, rule, part, view)
-        if not options:
-            return []
-        combined += options[0]
-    return [combined]
+    """Ways to make ``cond`` pass, each a list of changes needed together, read from the one
+    gap engine (``scoring.gaps``) at this firm's row; none when it does not fail."""
+    if view.outcome(cond) != FAIL:
+        return []
+    return firm_ways(view.ev, view.row, ladder, rule.id, cond, rule.kind)
 
 
 def _indicator_moves(ladder: str, rule: Rule, est: float, view: RowView) -> list[Gap]:
@@ -461,18 +351,16 @@ def _score_plan(rs: RuleSet, g: GroupResult, i: int, view: RowView) -> list[Gap]
             if short[rule.spec.group] <= 0:
                 del short[rule.spec.group]
     uncovered = gained < need or any(k != "total" for k in short)
+    groups = {k: v for k, v in short.items() if k != "total"}
+    zh, en = pass_mark_text(total_est, op, mark, need, groups)
     head = Gap(
         ladder=rs.ladder,
         rule_id="pass_mark",
         kind="score",
         change=need,
         unit="points",
-        zh=f"得分{total_est:g}分，距达标（{'>' if op == 'gt' else '≥'}{mark:g}分）"
-        + f"还差{max(need, 0):g}分"
-        + "".join(f"；{k}分组还差{v:g}分" for k, v in short.items() if k != "total")
-        + ("；以下可量化措施尚不足以补齐，还需提升评审或自评类指标" if uncovered else ""),
-        en=f"Score {total_est:g}; {max(need, 0):g} points short of the pass mark ({op} {mark:g})"
-        + ("; the measurable moves below do not cover it all" if uncovered else ""),
+        zh=zh + ("；以下可量化措施尚不足以补齐，还需提升评审或自评类指标" if uncovered else ""),
+        en=en + ("; the measurable moves below do not cover it all" if uncovered else ""),
         lead_months=max((m.lead_months for m in plan), default=0),
         points_gain=None,
     )

@@ -8,13 +8,17 @@ for a failed score the points short of the pass mark.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from scoring.conditions import FAIL, PASS, AnyOf, Cases, Condition, Leaf, MetricSource
+from scoring.conditions import FAIL, PASS, AnyOf, Cases, Condition, Leaf
 from scoring.engine import Evaluation, GroupResult, next_rungs
 from scoring.fields import FIELDS
+from scoring.formatting import fmt_money, fmt_threshold
 from scoring.metrics import METRICS
+from scoring.models import Gap
 from scoring.vocabulary import LADDERS
 
 NEAR_POINTS = 10.0  # a score short of the pass mark by fewer points than this is "near"
@@ -24,6 +28,7 @@ GAP_COLUMNS = [
     "row",
     "ladder",
     "rule_id",
+    "kind",
     "option",
     "field",
     "current",
@@ -31,7 +36,9 @@ GAP_COLUMNS = [
     "change",
     "unit",
     "lead_months",
+    "fixable",
     "zh",
+    "en",
 ]
 
 
@@ -46,6 +53,220 @@ class _Rows(dict):
         value = self._columns[key][self._rows]
         self[key] = value
         return value
+
+
+# Months until a yes/no or category condition can be met (assumptions, docs/criteria.md).
+CONDITION_LEAD_MONTHS = {
+    "rd_mgmt_system": 3,
+    "rd_mgmt_institution": 6,
+    "rd_mgmt_incentive": 3,
+    "rd_mgmt_talent": 3,
+    "quality_certified": 6,
+    "own_brand": 6,
+    "is_high_tech": 12,
+    "is_tech_sme": 6,
+    "is_innovative_sme": 6,
+    "is_srdi_sme": 12,
+    "rd_institution_level": 24,
+    "provincial_award_3y": 24,
+    "national_award_5y": 36,
+    "national_award_3y_known": 36,
+}
+THREE_YEAR_WINDOW = ("rd_ratio_3y", "rd_domestic_share")  # "（近三年合计口径）"
+AGE_METRICS = ("firm_age_days", "firm_age_years")
+
+
+def outcome(ev: Evaluation, cond: Condition) -> np.ndarray:
+    """A condition's outcome on every row of the evaluation, computed once (the per-firm
+    explanation and the gap tables share it)."""
+    cached = ev.outcomes.get(id(cond))
+    if cached is None:
+        cached = ev.outcomes[id(cond)] = cond.evaluate(ev.source)
+    return cached
+
+
+@dataclass
+class LeafGaps:
+    """The one gap engine's unit: for one comparison, the least change that passes it at
+    every row of an evaluation where it fails, in the firm's own units. Every gap anyone
+    reads (the web page, the CLI, the PDF, the gap sheet, the readiness actions) is a row
+    of one of these, worded by ``texts``."""
+
+    leaf: Leaf
+    rows: np.ndarray  # frame rows where the comparison fails (sorted)
+    kind: str  # "condition" (yes/no or category), "age" (wait), "lever" (an amount)
+    field: str | None
+    current: np.ndarray
+    change: np.ndarray  # NaN where no amount
+    unit: str
+    lead_months: np.ndarray  # months until such a change shows in the firm's figures
+    fixable: np.ndarray  # a change to the firm's own inputs passes it here
+    label: str = ""  # the field changed, as the firm calls it
+
+    @property
+    def target(self) -> float:
+        value = self.leaf.value
+        return float(value) if isinstance(value, int | float) else np.nan
+
+    def at(self, frame_rows: np.ndarray) -> np.ndarray:
+        """Positions of ``frame_rows`` (all failing rows) in this table."""
+        return np.searchsorted(self.rows, frame_rows)
+
+    def texts(self, positions: np.ndarray) -> tuple[list[str], list[str]]:
+        """The Chinese and English wording of the gaps at ``positions``."""
+        return _texts(self, positions)
+
+
+def leaf_gaps(ev: Evaluation, leaf: Leaf) -> LeafGaps:
+    """``LeafGaps`` of ``leaf`` over the whole evaluation, computed once per evaluation."""
+    key = ("leaf_gaps", id(leaf))
+    found = ev.memo.get(key)
+    if found is None:
+        found = ev.memo[key] = _leaf_gaps(ev, leaf)
+    return found
+
+
+def _leaf_gaps(ev: Evaluation, leaf: Leaf) -> LeafGaps:
+    rows = np.flatnonzero(outcome(ev, leaf) == FAIL)
+    meta = METRICS[leaf.metric]
+    n = len(rows)
+    raw = ev.source[leaf.metric]
+    value = raw[rows].astype(float) if meta.unit != "text" else np.full(n, np.nan)
+    none = np.full(n, np.nan)
+    if meta.unit in ("bool", "text") or leaf.op in ("eq", "in"):
+        field = meta.inputs[0] if meta.inputs else None
+        lead = np.full(n, CONDITION_LEAD_MONTHS.get(leaf.metric, 12))
+        return LeafGaps(leaf, rows, "condition", field, value, none, "", lead, np.ones(n, bool))
+    if leaf.metric in AGE_METRICS and leaf.op in ("min", "gt"):
+        days = np.ceil((float(leaf.value) - value) * (1 if meta.unit == "days" else 365.25))
+        known = np.isfinite(days)
+        lead = np.where(known, np.maximum(1, np.ceil(np.where(known, days, 0) / 30)), 0)
+        return LeafGaps(leaf, rows, "age", "registered_on", value, days, "days", lead, known)
+    lever = meta.lever
+    if lever is None:
+        return LeafGaps(
+            leaf, rows, "lever", None, value, none, "", np.full(n, 12), np.zeros(n, bool)
+        )
+    with np.errstate(invalid="ignore"):
+        delta = np.asarray(lever.delta(_Rows(ev.frame.columns, rows), float(leaf.value)), float)
+    spec = FIELDS.get(lever.field)
+    integer = spec is not None and spec.type == "integer"
+    if integer:
+        if leaf.op == "gt":  # strictly beyond: an exact whole number is one short
+            delta = np.where(delta == np.floor(delta), delta + 1, delta)
+        delta = np.where(delta > 0, np.ceil(delta), np.floor(delta))
+    if leaf.op in ("gt", "lt"):
+        delta = np.where(delta == 0, 1.0 if leaf.op == "gt" else -1.0, delta)
+    fixable = np.isfinite(delta) & (delta != 0) & np.isfinite(value)
+    if spec is not None and spec.type == "money":
+        unit = "CNY"
+    else:
+        unit = spec.unit if spec is not None and spec.unit else (spec.type if spec else meta.unit)
+    label = spec.label_zh if spec else meta.zh
+    return LeafGaps(
+        leaf,
+        rows,
+        "lever",
+        lever.field,
+        value,
+        np.where(fixable, delta, np.nan),
+        unit,
+        np.full(n, lever.lead_months),
+        fixable,
+        label,
+    )
+
+
+def _amounts(change: np.ndarray, unit: str, lang: str) -> list[str]:
+    size = np.abs(change)
+    if unit == "CNY":
+        return [fmt_money(v, lang) for v in size]
+    if unit == "ratio":
+        words = "个百分点" if lang == "zh" else " percentage points"
+        return [f"{v * 100:.2f}{words}" for v in size]
+    return [f"{v:g}" for v in size]
+
+
+def _texts(lg: LeafGaps, at: np.ndarray) -> tuple[list[str], list[str]]:
+    leaf, meta = lg.leaf, METRICS[lg.leaf.metric]
+    label_zh = leaf.zh or meta.zh
+    want_zh = fmt_threshold(leaf.op, leaf.value, meta.unit, "zh")
+    want_en = fmt_threshold(leaf.op, leaf.value, meta.unit, "en")
+    needs_zh, needs_en = f"需满足：{label_zh}（{want_zh}）", f"Needs: {meta.en} {want_en}"
+    if lg.kind == "condition":
+        return [needs_zh] * len(at), [needs_en] * len(at)
+    change, fixable = lg.change[at], lg.fixable[at]
+    if lg.kind == "age":
+        pairs = list(zip(change, fixable, strict=True))
+        zh = [f"成立时间不足，还需{v:.0f}天" if ok else needs_zh for v, ok in pairs]
+        en = [f"Wait {v:.0f} more days" if ok else needs_en for v, ok in pairs]
+        return zh, en
+    window = "（近三年合计口径）" if leaf.metric in THREE_YEAR_WINDOW else ""
+    amounts_zh, amounts_en = _amounts(change, lg.unit, "zh"), _amounts(change, lg.unit, "en")
+    zh, en = [], []
+    for delta, ok, a_zh, a_en in zip(change, fixable, amounts_zh, amounts_en, strict=True):
+        if not ok:
+            zh.append(needs_zh)
+            en.append(needs_en)
+            continue
+        verb_zh, verb_en = ("增加", "raise") if delta > 0 else ("减少", "reduce")
+        zh.append(f"{lg.label}需{verb_zh}{a_zh}{window}，使{meta.zh}达到{want_zh}")
+        en.append(f"{verb_en} {lg.field} by {a_en} so that {meta.en} {want_en}")
+    return zh, en
+
+
+def pass_mark_text(
+    total: float, op: str, mark: float, need: float, groups: dict[str, float]
+) -> tuple[str, str]:
+    """The one wording of a score short of its pass mark (``groups``: sub-minimums missed)."""
+    sign = ">" if op == "gt" else "≥"
+    zh = f"得分{total:g}分，距达标（{sign}{mark:g}分）还差{max(need, 0):g}分" + "".join(
+        f"；{k}分组还差{v:g}分" for k, v in groups.items()
+    )
+    en = (
+        f"Score {total:g}; {max(need, 0):g} points short of the pass mark ({op} {mark:g})"
+        + "".join(f"; group {k} {v:g} points short" for k, v in groups.items())
+    )
+    return zh, en
+
+
+def _leaf_rows(
+    leaf: Leaf,
+    ev: Evaluation,
+    rows: np.ndarray,
+    ladder: str,
+    rule_id: str,
+    kind: str,
+    option: int | None,
+    text: bool = True,
+) -> pd.DataFrame | None:
+    lg = leaf_gaps(ev, leaf)
+    if not len(lg.rows):
+        return None
+    at = rows[np.isin(rows, lg.rows, assume_unique=True)]
+    if not len(at):
+        return None
+    pos = lg.at(at)
+    zh, en = lg.texts(pos) if text else ("", "")
+    return pd.DataFrame(
+        {
+            "local": at,
+            "ladder": ladder,
+            "rule_id": rule_id,
+            "kind": kind,
+            "option": option,
+            "metric": leaf.metric,
+            "field": lg.field,
+            "current": lg.current[pos],
+            "target": lg.target,
+            "change": lg.change[pos],
+            "unit": lg.unit,
+            "lead_months": lg.lead_months[pos].astype(int),
+            "fixable": lg.fixable[pos],
+            "zh": zh,
+            "en": en,
+        }
+    )
 
 
 def _alternatives(cond: Condition) -> list[list[Condition]]:
@@ -63,95 +284,81 @@ def _alternatives(cond: Condition) -> list[list[Condition]]:
     return [combined]
 
 
-def _leaf_rows(
-    leaf: Leaf,
-    m: MetricSource,
-    cols: dict,
-    rows: np.ndarray,
-    ladder: str,
-    rule_id: str,
-    option: int | None,
-    text: bool = True,
-) -> pd.DataFrame | None:
-    outcome = leaf.evaluate(m)
-    fails = np.flatnonzero(outcome[rows] == FAIL)
-    if not len(fails):
-        return None
-    at = rows[fails]
-    meta = METRICS[leaf.metric]
-    label = leaf.zh or meta.zh
-    current = m[leaf.metric][at] if meta.unit not in ("text",) else np.full(len(at), np.nan)
-    out = pd.DataFrame({"local": at, "ladder": ladder, "rule_id": rule_id, "option": option})
-    lever = meta.lever
-    if lever is None or leaf.op in ("eq", "in") or meta.unit in ("bool", "text"):
-        out["field"] = meta.inputs[0] if meta.inputs else None
-        out["current"] = current if meta.unit != "text" else np.nan
-        out["target"] = np.nan if not isinstance(leaf.value, int | float) else leaf.value
-        out["change"] = np.nan
-        out["unit"] = ""
-        out["lead_months"] = 12
-        out["zh"] = f"需满足：{label}" if text else ""
-        return out
-    delta = lever.delta(_Rows(cols, at), float(leaf.value))
-    spec = FIELDS.get(lever.field)
-    if spec is not None and spec.type == "integer":
-        delta = np.where(delta > 0, np.ceil(delta), np.floor(delta))
-        if leaf.op == "gt":
-            delta = np.where(delta == np.floor(delta), delta + 1, delta)
-    out["field"] = lever.field
-    out["current"] = current
-    out["target"] = float(leaf.value)
-    out["change"] = delta
-    unit = "CNY" if spec is not None and spec.type == "money" else (spec.unit if spec else "")
-    out["unit"] = unit
-    out["lead_months"] = lever.lead_months
-    if not text:  # numbers only (the readiness features): the texts are most of the cost
-        out["zh"] = ""
-        return out
-    field_label = spec.label_zh if spec else meta.zh
-    verb = np.where(delta >= 0, "增加", "减少")
-    if unit == "CNY":
-        amount = pd.Series(np.abs(delta) / 1e4).map("{:,.2f}万元".format)
-    elif spec is not None and spec.unit == "ratio":
-        amount = pd.Series(np.abs(delta) * 100).map("{:.2f}个百分点".format)
-    else:
-        amount = pd.Series(np.abs(delta)).map("{:g}".format)
-    out["zh"] = (
-        field_label + "需" + pd.Series(verb) + amount.to_numpy() + f"（{label}）"
-    ).to_numpy()
-    out.loc[~np.isfinite(delta), "zh"] = f"需满足：{label}"
-    return out
+def _walk(cond: Condition, rows: np.ndarray, option: int | None, ev: Evaluation):
+    """The comparisons of ``cond`` to look at, each with the rows it applies to and the way
+    through it belongs to (``option``: alternatives of "any of" rules are numbered; banded
+    parts take the branch that applies per row). The one walk over a rule: the gap tables
+    and the per-firm view both take their ways from here."""
+    if not len(rows):
+        return
+    if isinstance(cond, Cases):
+        chosen = cond.selected(ev.source.subset(rows))
+        for i, (_, then) in enumerate(cond.cases):
+            yield from _walk(then, rows[chosen == i], option, ev)
+        return
+    if isinstance(cond, Leaf):
+        yield option, cond, rows
+        return
+    alternatives = _alternatives(cond)
+    for n, parts in enumerate(alternatives):
+        here = n if len(alternatives) > 1 else option
+        for part in parts:
+            yield from _walk(part, rows, here, ev)
 
 
 def _emit(
     cond: Condition,
     rows: np.ndarray,
-    option: int | None,
-    m: MetricSource,
-    cols: dict,
+    ev: Evaluation,
     ladder: str,
     rule_id: str,
+    kind: str,
     text: bool = True,
 ) -> list[pd.DataFrame]:
     """Gap rows for the failing comparisons of ``cond`` at ``rows``."""
-    if not len(rows):
-        return []
-    if isinstance(cond, Cases):
-        chosen = cond.selected(m.subset(rows))
-        out = []
-        for i, (_, then) in enumerate(cond.cases):
-            out += _emit(then, rows[chosen == i], option, m, cols, ladder, rule_id, text)
-        return out
-    if isinstance(cond, Leaf):
-        frame = _leaf_rows(cond, m, cols, rows, ladder, rule_id, option, text)
-        return [] if frame is None else [frame]
-    alternatives = _alternatives(cond)
     out = []
-    for n, parts in enumerate(alternatives):
-        here = n if len(alternatives) > 1 else option
-        for part in parts:
-            out += _emit(part, rows, here, m, cols, ladder, rule_id, text)
+    for option, leaf, at in _walk(cond, rows, None, ev):
+        frame = _leaf_rows(leaf, ev, at, ladder, rule_id, kind, option, text)
+        if frame is not None:
+            out.append(frame)
     return out
+
+
+def firm_ways(
+    ev: Evaluation, row: int, ladder: str, rule_id: str, cond: Condition, kind: str
+) -> list[list[Gap]]:
+    """One firm's ways through a failed condition, each the gaps needed together: the rows
+    of the one gap engine for this firm, in its wording. A way that no change to the firm's
+    own inputs can open (a firm cannot get younger) is left out."""
+    ways: dict[int | None, list[Gap]] = {}
+    closed: set[int | None] = set()
+    for option, leaf, _ in _walk(cond, np.array([row]), None, ev):
+        lg = leaf_gaps(ev, leaf)
+        pos = int(lg.at(np.array([row]))[0])
+        if pos >= len(lg.rows) or lg.rows[pos] != row:
+            ways.setdefault(option, [])
+            continue  # this comparison passes (or is unknown) for the firm
+        if not lg.fixable[pos]:
+            closed.add(option)
+            continue
+        (zh,), (en,) = lg.texts(np.array([pos]))
+        ways.setdefault(option, []).append(
+            Gap(
+                ladder=ladder,
+                rule_id=rule_id,
+                kind=kind,
+                metric=leaf.metric,
+                field=lg.field,
+                current=lg.current[pos],
+                target=lg.target,
+                change=lg.change[pos],
+                unit=lg.unit or None,
+                zh=zh,
+                en=en,
+                lead_months=int(lg.lead_months[pos]),
+            )
+        )
+    return [gaps for option, gaps in ways.items() if option not in closed and gaps]
 
 
 def _points_needed(g: GroupResult) -> float:
@@ -238,55 +445,83 @@ def gap_focus(ev: Evaluation, near: dict[str, np.ndarray]) -> dict[str, np.ndarr
     return {k: (target.codes == target.code(k)) | near[k] for k in ev.ladders}
 
 
+def pass_mark_short(g: GroupResult, at: np.ndarray) -> tuple[np.ndarray, list[dict]]:
+    """Points short of the total (never below 0) and the sub-minimums missed, at ``at``."""
+    need = _points_needed(g)
+    short = np.maximum(need - g.total.est[at], 0)
+    groups: list[dict] = [{} for _ in at]
+    for key, minimum in g.ruleset.spec.pass_mark.minimums.items():
+        part = g.group_totals.get(key) or g.scores[key]
+        missing = minimum - part.est[at]
+        for i in np.flatnonzero(missing > 0):
+            groups[i][key] = float(missing[i])
+    return short, groups
+
+
 def _group_gaps(
-    g: GroupResult, ev: Evaluation, keep: np.ndarray | None, text: bool = True
+    g: GroupResult,
+    ev: Evaluation,
+    keep: np.ndarray | None,
+    text: bool = True,
+    kinds: tuple[str, ...] = ("gate", "score"),
 ) -> list[pd.DataFrame]:
     rs = g.ruleset
-    m: MetricSource = ev.source  # full-frame metrics; rows index into them
-    cols = ev.frame.columns
     wanted = np.ones(len(g.rows), dtype=bool) if keep is None else keep[g.rows]
     parts: list[pd.DataFrame] = []
-    for rule in rs.gates:
+    for rule in rs.gates if "gate" in kinds else ():
         failed = g.rows[(g.outcomes[rule.id] == FAIL) & wanted]
-        if not len(failed):
-            continue
-        parts += _emit(rule.condition, failed, None, m, cols, rs.ladder, rule.id, text)
-    if rs.scored:
-        need = _points_needed(g)
-        short = (g.passmark == FAIL) & (g.direct != PASS) & wanted
-        at = np.flatnonzero(short)
+        if len(failed):
+            parts += _emit(rule.condition, failed, ev, rs.ladder, rule.id, "gate", text)
+    if rs.scored and "score" in kinds:
+        at = np.flatnonzero((g.passmark == FAIL) & (g.direct != PASS) & wanted)
         if len(at):
+            ((op, mark),) = rs.spec.pass_mark.total.items()
             est = g.total.est[at]
-            points = need - est
-            shown = pd.Series(est).map("{:g}".format).to_numpy() if text else np.full(len(at), "")
+            short, groups = pass_mark_short(g, at)
+            if text:
+                words = [
+                    pass_mark_text(e, op, mark, s, grp)
+                    if np.isfinite(e)
+                    else _unknown_score(op, mark, hi)
+                    for e, s, grp, hi in zip(est, short, groups, g.total.hi[at], strict=True)
+                ]
+                zh, en = [w[0] for w in words], [w[1] for w in words]
+            else:
+                zh = en = ""
             parts.append(
                 pd.DataFrame(
                     {
                         "local": g.rows[at],
                         "ladder": rs.ladder,
                         "rule_id": "pass_mark",
+                        "kind": "score",
                         "option": None,
+                        "metric": None,
                         "field": None,
                         "current": est,
-                        "target": float(need),
-                        "change": points,
+                        "target": _points_needed(g),
+                        "change": short,
                         "unit": "points",
                         "lead_months": 12,
-                        "zh": np.where(
-                            points > 0,
-                            "评分"
-                            + shown
-                            + "分，距达标还差"
-                            + pd.Series(points).map("{:g}".format).to_numpy()
-                            + "分",
-                            "评分" + shown + "分，总分已达标，但有分项低于最低分要求",
-                        )
-                        if text
-                        else "",
+                        "fixable": True,
+                        "zh": zh,
+                        "en": en,
                     }
                 )
             )
+    if rs.directs and "direct" in kinds:
+        open_ = g.rows[(g.status == FAIL) & (g.gate != FAIL) & wanted]
+        for rule in rs.directs:
+            parts += _emit(rule.condition, open_, ev, rs.ladder, rule.id, "direct", text)
     return parts
+
+
+def _unknown_score(op: str, mark: float, hi: float) -> tuple[str, str]:
+    sign = ">" if op == "gt" else "≥"
+    return (
+        f"得分待定，补全数据后最高{hi:g}分，仍达不到达标线（{sign}{mark:g}分）",
+        f"score unknown; at most {hi:g} with the missing data, below the pass mark ({op} {mark:g})",
+    )
 
 
 def gaps_frame(
@@ -294,8 +529,11 @@ def gaps_frame(
     rows: np.ndarray | None = None,
     focus: dict[str, np.ndarray] | None = None,
     text: bool = True,
+    kinds: tuple[str, ...] = ("gate", "score"),
 ) -> pd.DataFrame:
-    """The gaps of an evaluation; ``row`` is the frame position (or ``rows[position]``).
+    """The gaps of an evaluation; ``row`` is the frame position (or ``rows[position]``):
+    each failed gate's ways through and each failed score's points short (``kinds`` may add
+    the ways of the direct routes).
 
     ``focus`` (per ladder, a mask of frame rows; see ``gap_focus``) limits them to those rows;
     without ``text`` the ``zh`` column is left empty (numbers only, much faster).
@@ -304,9 +542,10 @@ def gaps_frame(
     for ladder, res in ev.ladders.items():
         keep = None if focus is None else focus[ladder]
         for g in res.groups:
-            parts += _group_gaps(g, ev, keep, text)
+            parts += _group_gaps(g, ev, keep, text, kinds)
     if not parts:
         return pd.DataFrame(columns=GAP_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
     out.insert(0, "row", out.pop("local") if rows is None else rows[out.pop("local")])
-    return out.sort_values(["row", "ladder"], kind="stable").reset_index(drop=True)[GAP_COLUMNS]
+    out = out.sort_values(["row", "ladder"], kind="stable").reset_index(drop=True)
+    return out[GAP_COLUMNS]

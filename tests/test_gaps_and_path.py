@@ -277,3 +277,61 @@ def test_near_list_without_texts_has_the_same_firms_rules_and_distances():
     assert len(b) > 50
     pd.testing.assert_frame_equal(a[keys], b[keys])
     assert (a["zh"] == "").all() and (b["zh"] != "").all()
+
+
+def test_one_wording_for_a_gap_on_the_page_the_cli_and_the_gap_sheet(tmp_path):
+    """Every gate gap of every sample firm reads the same in its assessment (page, API, PDF),
+    in the CLI and in the batch's gap sheet: one gap engine, one wording."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from batch import run
+    from tests.conftest import ROOT
+
+    samples = pd.read_csv(ROOT / "data" / "sample_firms.csv", dtype=str, keep_default_na=False)
+    run(ROOT / "data" / "sample_firms.csv", tmp_path / "all.xlsx", all_gaps=True)
+    sheet = pd.read_excel(tmp_path / "all.xlsx", sheet_name="差距明细", dtype=object)
+    texts = set(zip(sheet["企业名称"], sheet["规则"], sheet["说明"], strict=True))
+    compared = 0
+    for firm in samples.to_dict("records"):
+        if not firm["name"]:
+            continue
+        known = {k: v for k, v in firm.items() if v != ""}
+        result = assess(known, readiness=None)
+        for la in result.ladders.values():
+            for gap in la.gaps:
+                if gap.kind == "gate":
+                    assert (firm["name"], gap.rule_id, gap.zh) in texts, (firm["name"], gap.zh)
+                    compared += 1
+    assert compared > 30
+    example = ROOT / "data" / "example_firm.json"
+    printed = subprocess.run(
+        [sys.executable, "-m", "tiering.cli", "assess", str(example)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    ).stdout
+    import json
+
+    result = assess(json.loads(example.read_text(encoding="utf-8")))
+    gaps = [g for la in result.ladders.values() for g in la.gaps if g.kind != "direct"]
+    assert gaps and all(f"→ {g.zh}" in printed for g in gaps)
+
+
+def test_firm_age_gaps_are_in_the_gap_sheet_too():
+    import numpy as np
+    import pandas as pd
+
+    from scoring.frames import iter_evaluations
+    from scoring.gaps import gaps_frame
+
+    firm = {**HNTE, "tech_staff": 20, "registered_on": "2026-01-01"}
+    ((_, ev),) = iter_evaluations(pd.DataFrame([firm]))
+    rows = gaps_frame(ev)
+    age = rows[(rows["ladder"] == "high_tech") & (rows["rule_id"] == "registered_one_year")]
+    (gap,) = _gaps(assess(firm), "high_tech", "registered_one_year")
+    assert age["change"].tolist() == [gap.change] and age["unit"].tolist() == ["days"]
+    assert age["zh"].tolist() == [gap.zh] and np.all(age["fixable"])
