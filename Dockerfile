@@ -28,7 +28,7 @@ USER tiering
 ENV PATH=/opt/venv/bin:$PATH \
     TIERING_ENVIRONMENT=production \
     TIERING_DATA_DIR=/app/var \
-    TIERING_MODELS_DIR=/app/data/models \
+    TIERING_MODELS_DIR=/app/var/models \
     TIERING_DATABASE_URL=sqlite:////app/var/tiering.db
 EXPOSE 8000
 CMD ["tiering", "serve", "--host", "0.0.0.0", "--port", "8000", "--no-demo"]

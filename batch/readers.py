@@ -62,6 +62,8 @@ class Table:
     encoding: str | None = None
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    # (data row index, header, message): cells the reader saw but could not give a value
+    cell_notes: list[tuple[int, str, str]] = field(default_factory=list)
 
     def sheet_rows(self) -> pd.Series:
         """1-based row numbers in the original file, for messages people can find."""
@@ -210,18 +212,36 @@ def read_excel(path: Path, limits: Limits, fmt: str) -> Table:
         ) from exc
     if len(data) > limits.max_rows:
         raise BatchError(f"行数超过上限 {limits.max_rows}", f"more than {limits.max_rows} rows")
-    return Table(data, [map_header(h) for h in data.columns], offset + header_at, fmt, sheet=name)
+    table = Table(data, [map_header(h) for h in data.columns], offset + header_at, fmt, sheet=name)
+    if len(book.sheet_names) > 1:
+        table.notes.append(f"读取的工作表：{name}")
+    if fmt == "xlsx":
+        table.cell_notes = _formula_notes(path, name, table)
+    return table
 
 
 def _data_sheet(path: Path, names: list[str]) -> str:
-    """The sheet named 企业数据 (the template's), else the first visible one."""
+    """The sheet named 企业数据 (the template's), else the visible sheet whose first rows name
+    the most fields (a workbook often opens on an instructions sheet); ties go to the first."""
     from python_calamine import CalamineWorkbook
 
     if "企业数据" in names:
         return "企业数据"
-    meta = CalamineWorkbook.from_path(str(path)).sheets_metadata  # no cell is read for this
-    visible = [m.name for m in meta if str(m.visible).endswith("Visible")]
-    return (visible or names)[0]
+    book = CalamineWorkbook.from_path(str(path))
+    visible = [m.name for m in book.sheets_metadata if str(m.visible).endswith("Visible")]
+    candidates = visible or names
+    if len(candidates) == 1:
+        return candidates[0]
+    best, best_score = candidates[0], -1
+    for name in candidates:
+        try:
+            rows = book.get_sheet_by_name(name).to_python(nrows=HEADER_SCAN_ROWS)
+        except Exception:  # an unreadable sheet is not the data sheet
+            continue
+        score = max((header_score(r) for r in rows), default=0)
+        if score > best_score:
+            best, best_score = name, score
+    return best
 
 
 def _load_sheet(book, name: str, offset: int) -> tuple[pd.DataFrame, int]:
@@ -254,24 +274,83 @@ def _first_value_row(path: Path, sheet: str) -> int:
 
     Only the workbook index and the start of the sheet's XML are read (never the whole sheet).
     """
+    with zipfile.ZipFile(path) as zf, zf.open(_sheet_member(zf, sheet)) as fh:
+        head = fh.read(4 << 20)
+    found = _VALUE_ROW.search(head)
+    return int(found.group(1)) - 1 if found else 0
+
+
+_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"([^>]*?)(?<!/)>(.*?)</c>', re.S)
+_CACHED = re.compile(rb"<v>[^<]+</v>")
+_ERROR_VALUE = re.compile(rb"<v>([^<]*)</v>")
+
+
+def _column_index(letters: bytes) -> int:
+    out = 0
+    for ch in letters:
+        out = out * 26 + ch - 64
+    return out - 1
+
+
+def _formula_notes(path: Path, sheet: str, table: Table) -> list[tuple[int, str, str]]:
+    """Cells of contract fields whose value the file does not hold: a formula never computed
+    (files written by openpyxl and many exporters carry no cached value) or one whose result
+    is an error (#DIV/0!). The reader gives both as empty; here they are named, so a filled
+    field is not silently unknown. The sheet XML is streamed and only its cells with a
+    formula or an error are looked at."""
+    columns = {i: c.header for i, c in enumerate(table.columns) if c.field}
+    if not columns:
+        return []
+    first_row = table.header_row + 2  # sheet row (1-based) of data row 0
+    notes: list[tuple[int, str, str]] = []
+    with zipfile.ZipFile(path) as zf, zf.open(_sheet_member(zf, sheet)) as fh:
+        head = fh.read(1 << 16)
+        dimension = re.search(rb'<dimension ref="([A-Z]{1,3})\d+', head)
+        first_col = _column_index(dimension.group(1)) if dimension else 0
+        tail = head
+        while True:
+            piece = fh.read(4 << 20)
+            chunk = tail + piece
+            if b"<f" in chunk or b't="e"' in chunk:
+                cut = chunk.rfind(b"</c>") + 4 if piece else len(chunk)
+                for match in _CELL.finditer(chunk, 0, cut):
+                    attrs, body = match.group(3), match.group(4)
+                    error = b't="e"' in attrs
+                    if not error and (b"<f" not in body or _CACHED.search(body)):
+                        continue
+                    col = _column_index(match.group(1)) - first_col
+                    row = int(match.group(2)) - first_row
+                    if col not in columns or row < 0 or row >= len(table.data):
+                        continue
+                    if error:
+                        value = _ERROR_VALUE.search(body)
+                        shown = value.group(1).decode(errors="replace") if value else "#错误"
+                        text = f"公式结果为错误值（{shown}），按未知处理"
+                    else:
+                        text = "公式未计算，请在Excel中打开并保存后再上传"
+                    notes.append((int(table.data.index[row]), columns[col], text))
+                tail = chunk[cut:]
+            else:
+                tail = chunk[-256:]  # a cell cut at the chunk's end is seen with the next
+            if not piece:
+                break
+    return notes
+
+
+def _sheet_member(zf: zipfile.ZipFile, sheet: str) -> str:
     import posixpath
 
     from defusedxml.ElementTree import fromstring
 
-    with zipfile.ZipFile(path) as zf:
-        book = fromstring(zf.read("xl/workbook.xml"))
-        rels = fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-        rid = next(
-            s.get(f"{{{_REL_NS}}}id")
-            for s in book.iter(f"{{{_MAIN_NS}}}sheet")
-            if s.get("name") == sheet
-        )
-        target = next(r.get("Target") for r in rels if r.get("Id") == rid)
-        member = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-        with zf.open(member) as fh:
-            head = fh.read(4 << 20)
-    found = _VALUE_ROW.search(head)
-    return int(found.group(1)) - 1 if found else 0
+    book = fromstring(zf.read("xl/workbook.xml"))
+    rels = fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    rid = next(
+        s.get(f"{{{_REL_NS}}}id")
+        for s in book.iter(f"{{{_MAIN_NS}}}sheet")
+        if s.get("name") == sheet
+    )
+    target = next(r.get("Target") for r in rels if r.get("Id") == rid)
+    return target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
 
 
 def _calamine_start(path: Path, sheet: str) -> int:

@@ -19,6 +19,7 @@ from batch.readers import TEMPLATE_MARKERS, BatchError, Limits, Table, read_tabl
 from batch.writers import write_csv, write_parquet_chunk, write_xlsx
 from scoring import LADDERS
 from scoring.api import collect_results
+from scoring.fields import FIELDS
 from scoring.frames import CHUNK_ROWS, iter_evaluations
 from scoring.gaps import NEAR_POINTS, NEAR_SHARE, gap_focus, gaps_frame, near_masks, near_threshold
 from scoring.options import Options
@@ -182,6 +183,11 @@ def prepare(table: Table, duplicates: dict[str, str] | None = None) -> Prepared:
         reasons[template & ~blank] = "模板说明行或示例行，未评价"
         canonical.loc[template | blank, "name"] = None
     warnings = pd.Series("", index=data.index, dtype=object)
+    labels = {c.header: c.field for c in table.columns if c.field}
+    for index, header, text in table.cell_notes:
+        field = labels[header]
+        note = f"{FIELDS[field].label_zh}({field}): {text}"
+        warnings[index] = note if not warnings[index] else warnings[index] + "；" + note
     if "credit_code" in canonical:
         codes = credit_codes(canonical["credit_code"], reasons)
         if duplicates is None:
@@ -189,7 +195,8 @@ def prepare(table: Table, duplicates: dict[str, str] | None = None) -> Prepared:
         rows = codes.map(duplicates)
         dup = rows.notna()
         if dup.any():
-            warnings[dup] = "【提示】统一社会信用代码重复（第" + rows[dup] + "行）"
+            text = "【提示】统一社会信用代码重复（第" + rows[dup] + "行）"
+            warnings[dup] = np.where(warnings[dup] == "", text, warnings[dup] + "；" + text)
     return canonical, scale, reasons, warnings
 
 

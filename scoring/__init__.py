@@ -5,22 +5,42 @@ Public API::
     scoring.assess(firm)        -> Assessment      one firm, with trace, gaps and path
     scoring.assess_frame(df)    -> DataFrame       many firms, the batch output contract
     scoring.what_if(firm, changes, overrides) -> WhatIf
+    scoring.Options(...)        the options of a question (as_of, mode, overrides, readiness)
+
+Names are loaded on first use (PEP 562), so ``import scoring.readiness`` or
+``scoring.vocabulary`` does not pull in the whole pipeline.
 """
 
-from scoring.api import OUTPUT_COLUMNS, InputError, WhatIf, assess, assess_frame, what_if
-from scoring.models import Assessment, Firm
-from scoring.rulesets import RuleFileError
-from scoring.vocabulary import LADDERS
+from __future__ import annotations
 
-__all__ = [
-    "LADDERS",
-    "OUTPUT_COLUMNS",
-    "Assessment",
-    "Firm",
-    "InputError",
-    "RuleFileError",
-    "WhatIf",
-    "assess",
-    "assess_frame",
-    "what_if",
-]
+import importlib
+
+_EXPORTS = {
+    "LADDERS": "scoring.vocabulary",
+    "OUTPUT_COLUMNS": "scoring.frames",
+    "Assessment": "scoring.models",
+    "Firm": "scoring.models",
+    "InputError": "scoring.api",
+    "Options": "scoring.options",
+    "RuleFileError": "scoring.rulesets",
+    "WhatIf": "scoring.api",
+    "assess": "scoring.api",
+    "assess_frame": "scoring.api",
+    "assess_many": "scoring.api",
+    "what_if": "scoring.api",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scoring' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

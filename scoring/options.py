@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 MODES = ("new", "review")
@@ -20,7 +21,8 @@ class Options:
     ``mode``: a new application or a re-review (复核); ``overrides``: changed thresholds
     (``{"high_tech.rd_ratio.bands[0].min": 0.06}``); ``today``: the clock, for firms without a
     fiscal year; ``readiness``: a model bundle, ``"current"`` or None (rules only);
-    ``actions``: the readiness actions' second scoring pass."""
+    ``actions``: the readiness actions' second scoring pass; ``criteria``: another folder
+    of rule files (a draft notice tried out before it is published)."""
 
     as_of: dt.date | None = None
     mode: str = "new"
@@ -28,6 +30,7 @@ class Options:
     today: dt.date | None = None
     readiness: Any = "current"
     actions: bool = True
+    criteria: Path | None = None  # the rule files' folder (default: the shipped criteria/)
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -46,11 +49,14 @@ class Options:
     @functools.cached_property  # built once per options value (a frozen dataclass allows it)
     def rulesets(self):
         """The rule sets these options score with (None: the files as they are)."""
-        if not self.overrides:
+        if not self.overrides and self.criteria is None:
             return None
-        from scoring.rulesets import with_overrides
+        from scoring.rulesets import CRITERIA_DIR, load_all, with_overrides
 
-        return with_overrides(dict(self.overrides))
+        directory = Path(self.criteria) if self.criteria is not None else CRITERIA_DIR
+        if not self.overrides:
+            return load_all(directory)
+        return with_overrides(dict(self.overrides), directory)
 
     def to_json(self) -> dict[str, Any]:
         """What a stored job or assessment keeps (the model is named by its version instead)."""

@@ -282,7 +282,7 @@ class RuleSet:
     def key(self) -> str:
         """``ladder@version`` for a version file, ``ladder/<file>@version`` for the others."""
         stem = self.path.stem
-        prefix = self.ladder if stem == self.spec.version else self.name
+        prefix = self.ladder if stem == self.spec.version.split("+")[0] else self.name
         return f"{prefix}@{self.spec.version}"
 
     @property
@@ -499,9 +499,84 @@ def load_raw(directory: Path = CRITERIA_DIR) -> dict[str, tuple[dict, Path]]:
     return resolved
 
 
+def _change_dates(node: Any, where: str) -> set[dt.date]:
+    """Every date under a ``values:`` key anywhere in a rule-set mapping."""
+    found: set[dt.date] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "values":
+                if not isinstance(value, dict) or not value:
+                    raise RuleFileError(f"{where}: values: a mapping of date → changed keys")
+                for day, change in value.items():
+                    if not isinstance(day, dt.date) or not isinstance(change, dict):
+                        raise RuleFileError(
+                            f"{where}: values: {day!r}: a date (YYYY-MM-DD) → changed keys"
+                        )
+                    found.add(day)
+                    found |= _change_dates(change, f"{where}.values.{day}")
+            else:
+                found |= _change_dates(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            found |= _change_dates(item, f"{where}[{i}]")
+    return found
+
+
+def _as_of(node: Any, day: dt.date) -> Any:
+    """The mapping as in force on ``day``: each ``values:`` entry up to that date, oldest
+    first, replaces the keys it names; the ``values:`` keys themselves are gone."""
+    if isinstance(node, list):
+        return [_as_of(item, day) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _as_of(v, day) for k, v in node.items() if k != "values"}
+    for start in sorted(node.get("values", {})):
+        if start <= day:
+            out.update({k: _as_of(v, day) for k, v in node["values"][start].items()})
+    return out
+
+
+def dated_versions(raw: dict, path: Path) -> list[dict]:
+    """A rule file whose numbers change on given dates (``values: {2026-04-01: {min: 0.12}}``
+    on a rule, a condition or a band) as one raw set per period, each effective from its
+    date to the day before the next, its version marked with the date (``2016+2026-04-01``).
+    A file without ``values:`` is itself."""
+    dates = _change_dates(raw.get("rules", []), f"{path}: rules")
+    if raw.get("pass_mark") is not None:
+        dates |= _change_dates(raw["pass_mark"], f"{path}: pass_mark")
+    if not dates:
+        return [raw]
+    effective = raw.get("effective") or {}
+    start, end = effective.get("from"), effective.get("to")
+    for day in sorted(dates):
+        if not isinstance(start, dt.date) or day <= start or (end is not None and day > end):
+            raise RuleFileError(f"{path}: values: {day} is not inside the set's effective period")
+    out = []
+    bounds = [start, *sorted(dates)]
+    for i, begin in enumerate(bounds):
+        version = copy.deepcopy(raw)
+        version["rules"] = _as_of(raw["rules"], begin)
+        if raw.get("pass_mark") is not None:
+            version["pass_mark"] = _as_of(raw["pass_mark"], begin)
+        until = bounds[i + 1] - dt.timedelta(days=1) if i + 1 < len(bounds) else end
+        version["effective"] = {"from": begin, **({"to": until} if until else {})}
+        if i:
+            version["version"] = f"{raw['version']}+{begin.isoformat()}"
+        out.append(version)
+    return out
+
+
+def _compile_all(raws) -> tuple[RuleSet, ...]:
+    return tuple(
+        compile_ruleset(version, path)
+        for raw, path in raws
+        for version in dated_versions(raw, path)
+    )
+
+
 @cache
 def load_all(directory: Path = CRITERIA_DIR) -> tuple[RuleSet, ...]:
-    return tuple(compile_ruleset(raw, path) for raw, path in load_raw(directory).values())
+    return _compile_all(load_raw(directory).values())
 
 
 def with_overrides(
@@ -522,7 +597,7 @@ def with_overrides(
             raise RuleFileError(f"override {key!r}: no rule set {target!r}")
         for name in names:
             apply_override(raws[name][0], rest, value, f"override {key!r}")
-    return tuple(compile_ruleset(raw, path) for raw, path in raws.values())
+    return _compile_all(raws.values())
 
 
 def select(

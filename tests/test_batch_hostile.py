@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -30,7 +31,7 @@ def _firms(n: int = 3) -> pd.DataFrame:
     return pd.read_csv(SAMPLES, dtype=str, keep_default_na=False).head(n)
 
 
-def _xlsx(path: Path, header: list, rows: list[list]) -> Path:
+def _xlsx(path: Path, header: list, rows: list[list], formulas: bool = False) -> Path:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "企业数据"
@@ -39,7 +40,7 @@ def _xlsx(path: Path, header: list, rows: list[list]) -> Path:
         ws.append(row)
     for line in ws.iter_rows():
         for cell in line:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
+            if isinstance(cell.value, str) and cell.value.startswith("=") and not formulas:
                 cell.data_type = "s"  # text that looks like a formula, as exporters write it
     wb.save(path)
     return path
@@ -337,3 +338,73 @@ def test_csv_output_record_count_matches_rows(tmp_path):
     summary = run(SAMPLES, out)
     with open(out, encoding="utf-8-sig", newline="") as fh:
         assert len(list(csv.reader(fh))) == summary.rows_in + 1
+
+
+def _with_error_cell(path: Path, cell: str, error: str = "#DIV/0!") -> Path:
+    """Give ``cell`` (a formula written by openpyxl, so without a cached value) the cached
+    error result Excel would store."""
+    with zipfile.ZipFile(path) as zin:
+        items = [(i, zin.read(i.filename)) for i in zin.infolist()]
+    out = path.with_name("error_" + path.name)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in items:
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(
+                    rb'<c r="' + cell.encode() + rb'"><f>(.*?)</f><v\s*/>',
+                    rb'<c r="'
+                    + cell.encode()
+                    + rb'" t="e"><f>\1</f><v>'
+                    + error.encode()
+                    + b"</v>",
+                    data,
+                )
+            zout.writestr(info, data)
+    return out
+
+
+def test_formula_cells_without_a_value_are_named_not_silently_unknown(tmp_path):
+    source = _xlsx(
+        tmp_path / "in.xlsx",
+        ["企业名称", "营业收入(y0)", "职工总数", "备注"],
+        [["甲公司", "=1/0", 50, "=A1"], ["乙公司", "=2*3", 60, ""], ["丙公司", 700, 70, ""]],
+        formulas=True,
+    )
+    source = _with_error_cell(source, "B2")
+    run(source, tmp_path / "out.xlsx")
+    errors = _errors(tmp_path / "out.xlsx")
+    assert "公式结果为错误值（#DIV/0!）" in errors[0] and "营业收入" in errors[0]
+    assert "公式未计算" in errors[1] and "营业收入" in errors[1]
+    assert errors[2] == ""
+    assert "备注" not in errors[0]  # a pass-through column is not scored: nothing to say
+
+
+def test_the_data_sheet_is_found_behind_an_instructions_sheet(tmp_path):
+    wb = openpyxl.Workbook()
+    notes = wb.active
+    notes.title = "填表说明"
+    notes.append(["请在第二个工作表填写企业数据"])
+    notes.append(["金额单位：万元"])
+    data = wb.create_sheet("名单")
+    data.append(["企业名称", "营业收入(y0)(万元)", "职工总数"])
+    data.append(["甲公司", 1000, 50])
+    wb.save(tmp_path / "in.xlsx")
+    summary = run(tmp_path / "in.xlsx", tmp_path / "out.xlsx")
+    assert summary.rows_in == summary.scored == 1
+    assert "读取的工作表：名单" in summary.notes
+
+
+def test_xls_date_cells_mixed_with_text_are_dates(tmp_path):
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("企业数据")
+    dates = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for col, head in enumerate(["企业名称", "成立日期"]):
+        sheet.write(0, col, head)
+    sheet.write(1, 0, "甲公司")
+    sheet.write(1, 1, dt.datetime(2020, 3, 5), dates)
+    sheet.write(2, 0, "乙公司")
+    sheet.write(2, 1, "2019-01-02")
+    book.save(str(tmp_path / "in.xls"))
+    run(tmp_path / "in.xls", tmp_path / "out.xlsx")
+    assert _errors(tmp_path / "out.xlsx") == ["", ""]

@@ -19,7 +19,7 @@ EXAMPLE = json.loads((ROOT / "data" / "example_firm.json").read_text(encoding="u
 @pytest.fixture(scope="module")
 def shipped():
     bundle = current_bundle()
-    assert bundle is not None, "data/models/CURRENT names no model"
+    assert bundle is not None, "the models folder's CURRENT names no model"
     return bundle
 
 

@@ -193,3 +193,86 @@ def test_what_if_changed_inputs_reports_the_difference():
     tech = next(c for c in change.changes if c.ladder == "tech_sme")
     assert (tech.status_before, tech.status_after) == ("ineligible", "eligible")
     assert (tech.score_before, tech.score_after) == (80, 84)
+
+
+# ---- dated values: a changed number is a few lines -------------------------------------------
+
+HNTE_FIRM = {
+    "name": "甲",
+    "registered_on": "2015-01-01",
+    "employees": 100,
+    "tech_staff": 11,  # 11 %: passes 10 %, fails 12 %
+    "revenue_y0": 40e6,
+    "revenue_y1": 40e6,
+    "revenue_y2": 40e6,
+    "rd_expense_y0": 3e6,
+    "rd_expense_y1": 2e6,
+    "rd_expense_y2": 2e6,
+}
+
+
+def _dated_high_tech(tmp_path, where="condition"):
+    target = _copy_criteria(tmp_path)
+
+    def change(data):
+        data["documents"].append(
+            {"key": "notice2026", "number": "国科发火〔2026〕1号（测试）", "title": "测试通知"}
+        )
+        rule = next(r for r in data["rules"] if r["id"] == "tech_staff_ratio")
+        if where == "condition":
+            rule["values"] = {
+                dt.date(2026, 4, 1): {
+                    "condition": {"metric": "tech_staff_ratio", "min": 0.12},
+                    "source": {"doc": "notice2026", "article": "第三条", "evidence": "assumption"},
+                }
+            }
+        else:  # on the leaf itself: only the number changes
+            rule["condition"]["values"] = {dt.date(2026, 4, 1): {"min": 0.12}}
+
+    _edit(target / "high_tech" / "2016.yaml", change)
+    return target
+
+
+@pytest.mark.parametrize("where", ["condition", "leaf"])
+def test_a_dated_value_applies_from_its_date_inclusive(tmp_path, where):
+    from scoring.options import Options
+
+    folder = _dated_high_tech(tmp_path, where)
+    versions = [rs for rs in load_all(folder) if rs.ladder == "high_tech"]
+    assert sorted(rs.key for rs in versions) == ["high_tech@2016", "high_tech@2016+2026-04-01"]
+    before, after = sorted(versions, key=lambda rs: rs.spec.effective.start)
+    assert before.spec.effective.end == dt.date(2026, 3, 31)
+    assert after.spec.effective.start == dt.date(2026, 4, 1)
+
+    def outcome(day):
+        result = assess(HNTE_FIRM, Options(as_of=day, criteria=folder, readiness=None))
+        la = result.ladders["high_tech"]
+        entry = next(t for t in la.trace if t.rule_id == "tech_staff_ratio")
+        return entry.outcome, entry.threshold_zh, la.ruleset, entry.source
+
+    assert outcome(dt.date(2026, 3, 31))[:3] == ("pass", "≥ 10.00%", "high_tech@2016")
+    late = outcome(dt.date(2026, 4, 1))
+    assert late[:3] == ("fail", "≥ 12.00%", "high_tech@2016+2026-04-01")
+    if where == "condition":
+        assert late[3].startswith("国科发火〔2026〕1号")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({dt.date(2015, 1, 1): {"min": 0.2}}, "effective period"),
+        ({"soon": {"min": 0.2}}, "a date"),
+        ([0.2], "a mapping"),
+    ],
+)
+def test_bad_dated_values_name_the_file(tmp_path, values, message):
+    target = _copy_criteria(tmp_path)
+
+    def change(data):
+        rule = next(r for r in data["rules"] if r["id"] == "tech_staff_ratio")
+        rule["condition"]["values"] = values
+
+    _edit(target / "high_tech" / "2016.yaml", change)
+    with pytest.raises(RuleFileError) as caught:
+        load_all(target)
+    assert "2016.yaml" in str(caught.value) and message in str(caught.value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -28,10 +29,11 @@ from scoring.readiness.panel import HORIZONS, STATUS, check_panel, derive_labels
 from scoring.readiness.reliability import reliability_svg
 from scoring.vocabulary import LADDERS
 
-# where model versions live: TIERING_MODELS_DIR, else data/models of the source tree
-MODELS_DIR = Path(
-    os.environ.get("TIERING_MODELS_DIR") or Path(__file__).resolve().parents[2] / "data" / "models"
-)
+# the shipped model travels with the package (package data: a wheel carries it); a bureau's
+# own versions live where TIERING_MODELS_DIR says (default: beside the shipped one)
+SHIPPED_DIR = Path(__file__).resolve().parent / "models"
+MODELS_DIR = Path(os.environ.get("TIERING_MODELS_DIR") or SHIPPED_DIR)
+log = logging.getLogger("tiering.readiness")
 TRUSTED = [
     "scoring.readiness.model.ReadinessModel",
     "sklearn.calibration._CalibratedClassifier",
@@ -193,10 +195,22 @@ def _records(frame: pd.DataFrame | None) -> list[dict]:
 
 
 def load(version: str | None = None, directory: Path = MODELS_DIR) -> ReadinessBundle | None:
-    """The bundle ``version`` (default: the one named in ``CURRENT``), or None if there is none."""
+    """The bundle ``version`` (default: the one named in ``CURRENT``), or None if there is none.
+
+    A models folder that names no current version yet (a new TIERING_MODELS_DIR) falls back
+    to the shipped model; when neither has one, a warning says where it looked."""
     if version is None:
         current = directory / "CURRENT"
         if not current.exists():
+            shipped = SHIPPED_DIR / "CURRENT"
+            if Path(directory).resolve() != SHIPPED_DIR and shipped.exists():
+                return load(None, SHIPPED_DIR)
+            log.warning(
+                "no readiness model: neither %s nor %s names one in CURRENT; results carry no "
+                "readiness figures (train one with `tiering train`, or reinstall)",
+                directory,
+                SHIPPED_DIR,
+            )
             return None
         version = current.read_text().strip()
     folder = directory / version

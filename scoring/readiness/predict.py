@@ -3,7 +3,8 @@
 Every entry point (``scoring.assess``, ``assess_frame``, the batch, the service) reaches the
 model here, with the features taken from the evaluation the rules already made: one scoring
 pass. The bundle used is a parameter; ``"current"`` means the version named in
-``data/models/CURRENT`` (the shipped default, trained on a synthetic panel).
+``CURRENT`` of the models folder (``scoring/readiness/models``, package data: the shipped
+default, trained on a synthetic panel; or ``TIERING_MODELS_DIR``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ SYNTHETIC_EN = "trained on simulated data; for reference only"
 
 @functools.cache
 def current_bundle():
-    """The bundle named in ``data/models/CURRENT`` (loaded once per process), or None."""
+    """The bundle named in the models folder's ``CURRENT`` (loaded once per process), or None."""
     from scoring.readiness.bundle import load
 
     return load()
