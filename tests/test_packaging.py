@@ -77,4 +77,12 @@ def test_an_installed_wheel_scores_with_the_shipped_model(tmp_path):
 def test_a_models_folder_without_a_current_version_falls_back_to_the_shipped_one(tmp_path):
     from scoring.readiness import bundle
 
-    assert bundle.load(None, tmp_path).version == bundle.load(None, bundle.SHIPPED_DIR).version
+    assert bundle.load(None, tmp_path) is None  # nothing chosen there yet
+    shipped = bundle.load(None, bundle.SHIPPED_DIR).version
+    assert bundle.load_current(tmp_path).version == shipped
+    code = "import scoring; print(scoring.assess({'name': 'x'}).readiness.model_version)"
+    env = {**os.environ, "TIERING_MODELS_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env
+    )
+    assert done.stdout.strip() == shipped, done.stderr

@@ -104,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train readiness models on a history panel")
     p.add_argument("panel", help="history panel: .parquet, .csv or .xlsx (docs/readiness.md)")
     p.add_argument("--synthetic", action="store_true", help="the panel is simulated (合成数据)")
-    p.add_argument("--models-dir", help="where model versions are kept (default: TIERING_MODELS_DIR, else the shipped models folder)")
+    p.add_argument(
+        "--models-dir",
+        help="model versions folder (default: TIERING_MODELS_DIR, else the shipped one)",
+    )
     p.add_argument("--use", action="store_true", help="make the new version the current one")
     p = sub.add_parser("report", help="PDF guidance report: one firm, or a pool of results")
     p.add_argument("file", nargs="?", help="a firm as JSON (as for assess)")
@@ -118,7 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("drift", help="how far new firms are from the model's training data")
     p.add_argument("file", help="firms to compare: .xlsx, .xls, .csv or .parquet (batch input)")
     p.add_argument("--model", help="model version (default: the current one)")
-    p.add_argument("--models-dir", help="where model versions are kept (default: TIERING_MODELS_DIR, else the shipped models folder)")
+    p.add_argument(
+        "--models-dir",
+        help="model versions folder (default: TIERING_MODELS_DIR, else the shipped one)",
+    )
     p = sub.add_parser("models", help="readiness model versions")
     msub = p.add_subparsers(dest="action", required=True)
     m = msub.add_parser("list")

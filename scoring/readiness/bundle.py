@@ -195,22 +195,10 @@ def _records(frame: pd.DataFrame | None) -> list[dict]:
 
 
 def load(version: str | None = None, directory: Path = MODELS_DIR) -> ReadinessBundle | None:
-    """The bundle ``version`` (default: the one named in ``CURRENT``), or None if there is none.
-
-    A models folder that names no current version yet (a new TIERING_MODELS_DIR) falls back
-    to the shipped model; when neither has one, a warning says where it looked."""
+    """The bundle ``version`` (default: the one named in ``CURRENT``), or None if there is none."""
     if version is None:
         current = directory / "CURRENT"
         if not current.exists():
-            shipped = SHIPPED_DIR / "CURRENT"
-            if Path(directory).resolve() != SHIPPED_DIR and shipped.exists():
-                return load(None, SHIPPED_DIR)
-            log.warning(
-                "no readiness model: neither %s nor %s names one in CURRENT; results carry no "
-                "readiness figures (train one with `tiering train`, or reinstall)",
-                directory,
-                SHIPPED_DIR,
-            )
             return None
         version = current.read_text().strip()
     folder = directory / version
@@ -225,6 +213,23 @@ def load(version: str | None = None, directory: Path = MODELS_DIR) -> ReadinessB
         raise ValueError(f"model file of {version} does not match its version (altered?)")
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     return ReadinessBundle(models, meta)
+
+
+def load_current(directory: Path = MODELS_DIR) -> ReadinessBundle | None:
+    """The model every result uses: the current one of ``directory``; a models folder that
+    names none yet (a new TIERING_MODELS_DIR) falls back to the shipped model; when neither
+    has one, a warning says where it looked and results carry no readiness figures."""
+    found = load(None, directory)
+    if found is None and Path(directory).resolve() != SHIPPED_DIR:
+        found = load(None, SHIPPED_DIR)
+    if found is None:
+        log.warning(
+            "no readiness model: neither %s nor %s names one in CURRENT; results carry no "
+            "readiness figures (train one with `tiering train`, or reinstall the package)",
+            directory,
+            SHIPPED_DIR,
+        )
+    return found
 
 
 def use(version: str, directory: Path = MODELS_DIR) -> None:

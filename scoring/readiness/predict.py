@@ -31,9 +31,9 @@ SYNTHETIC_EN = "trained on simulated data; for reference only"
 @functools.cache
 def current_bundle():
     """The bundle named in the models folder's ``CURRENT`` (loaded once per process), or None."""
-    from scoring.readiness.bundle import load
+    from scoring.readiness.bundle import load_current
 
-    return load()
+    return load_current()
 
 
 def resolve(readiness: Any):
