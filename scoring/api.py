@@ -24,6 +24,7 @@ from scoring.frames import (
     iter_evaluations,
     result_columns,
 )
+from scoring.gaps import near_threshold
 from scoring.models import Assessment, InputIssue, Number
 from scoring.options import Options
 from scoring.readiness.explain import firm_actions
@@ -119,8 +120,6 @@ class Evaluated:
         )
 
     def near(self) -> pd.DataFrame:
-        from scoring.gaps import near_threshold
-
         return near_threshold(self.ev)
 
 
@@ -346,8 +345,6 @@ def assess_pool(
     """A pool of firms: the output contract per row (with readiness when a model is current)
     and the near-threshold list (columns ``row, ladder, rule_id, shortfall, zh``; see
     ``scoring.gaps.near_threshold``)."""
-    from scoring.gaps import near_threshold
-
     options = Options.of(options, **changes)
     parts: list[pd.DataFrame] = []
 

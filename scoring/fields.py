@@ -240,10 +240,11 @@ def _parse_date(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _year_only(raw: pd.Series, failed: np.ndarray) -> np.ndarray:
     """Failed date cells that hold a year alone (2020, "2020年"): named in their message."""
-    if not failed.any():
-        return failed & False
-    text = raw.astype("string").str.strip().str.replace(r"\.0$|年$", "", regex=True)
-    return failed & text.str.fullmatch(r"(19|20)\d\d").fillna(False).to_numpy(dtype=bool)
+    out = np.zeros(len(failed), dtype=bool)
+    if failed.any():
+        text = raw[failed].astype("string").str.strip().str.replace(r"\.0$|年$", "", regex=True)
+        out[failed] = text.str.fullmatch(r"(19|20)\d\d").fillna(False).to_numpy(dtype=bool)
+    return out
 
 
 def _parse_text(values: pd.Series) -> np.ndarray:
@@ -351,9 +352,10 @@ def canonicalize(data: pd.DataFrame, scale: dict[str, float] | None = None) -> C
             values, failed = _parse_numeric(raw, percent_ok=spec.unit == "ratio")
             if name in scale:
                 values = values * scale[name]
-            if spec.unit != "ratio":
-                pct = failed & raw.astype("string").str.strip().str.endswith(("%", "％"))
-                pct = pct.fillna(False).to_numpy(dtype=bool)
+            if spec.unit != "ratio" and failed.any():  # only the failed cells are looked at
+                pct = np.zeros(len(failed), dtype=bool)
+                text = raw[failed].astype("string").str.strip()
+                pct[failed] = text.str.endswith(("%", "％")).fillna(False).to_numpy(dtype=bool)
                 errors += _error_rows(
                     pct, name, raw, "此项不是比例，不能填百分数，按未知处理", "not a share: no %"
                 )

@@ -239,7 +239,7 @@ def _leaf_rows(
     kind: str,
     option: int | None,
     text: bool = True,
-) -> pd.DataFrame | None:
+) -> dict | None:
     lg = leaf_gaps(ev, leaf)
     if not len(lg.rows):
         return None
@@ -248,25 +248,72 @@ def _leaf_rows(
         return None
     pos = lg.at(at)
     zh, en = lg.texts(pos) if text else ("", "")
-    return pd.DataFrame(
-        {
-            "local": at,
-            "ladder": ladder,
-            "rule_id": rule_id,
-            "kind": kind,
-            "option": option,
-            "metric": leaf.metric,
-            "field": lg.field,
-            "current": lg.current[pos],
-            "target": lg.target,
-            "change": lg.change[pos],
-            "unit": lg.unit,
-            "lead_months": lg.lead_months[pos].astype(int),
-            "fixable": lg.fixable[pos],
-            "zh": zh,
-            "en": en,
-        }
-    )
+    return {
+        "local": at,
+        "ladder": ladder,
+        "rule_id": rule_id,
+        "kind": kind,
+        "option": option,
+        "metric": leaf.metric,
+        "field": lg.field,
+        "current": lg.current[pos],
+        "target": lg.target,
+        "change": lg.change[pos],
+        "unit": lg.unit,
+        "lead_months": lg.lead_months[pos],
+        "fixable": lg.fixable[pos],
+        "zh": zh,
+        "en": en,
+    }
+
+
+# how each gap column is held when the parts are put together (one frame built at the end:
+# building a small DataFrame per comparison cost more than the gaps themselves)
+_DTYPES = {
+    "local": np.int64,
+    "ladder": object,
+    "rule_id": object,
+    "kind": object,
+    "option": object,
+    "metric": object,
+    "field": object,
+    "current": np.float64,
+    "target": np.float64,
+    "change": np.float64,
+    "unit": object,
+    "lead_months": np.int64,
+    "fixable": bool,
+    "zh": object,
+    "en": object,
+}
+
+
+def _assemble(parts: list[dict], rows: np.ndarray | None) -> pd.DataFrame:
+    """The gap parts as one frame, by firm and then ladder (as the sheets list them)."""
+    sizes = np.array([len(p["local"]) for p in parts])
+    columns = {}
+    for col, dtype in _DTYPES.items():
+        values = [p[col] for p in parts]
+        if not any(isinstance(v, list | np.ndarray) for v in values):
+            columns[col] = np.repeat(np.array(values, dtype=dtype), sizes)  # one per part
+            continue
+        columns[col] = np.concatenate(
+            [
+                np.asarray(v, dtype=dtype)
+                if isinstance(v, list | np.ndarray)
+                else np.full(size, v, dtype=dtype)
+                for v, size in zip(values, sizes, strict=True)
+            ]
+        )
+    local = columns.pop("local")
+    ladders = np.repeat(np.array([LADDERS.index(p["ladder"]) for p in parts]), sizes)
+    rank = np.argsort(np.argsort(np.array(LADDERS, dtype=object)))  # alphabetical, as before
+    order = np.lexsort((rank[ladders], local))  # stable: each rule's ways keep their order
+    out = {"row": (local if rows is None else rows[local])[order]}
+    for col, values in columns.items():
+        # object columns stay object (pandas would otherwise copy them into Arrow strings)
+        out[col] = pd.Series(values[order], dtype=values.dtype, copy=False)
+    return pd.DataFrame(out, copy=False)[GAP_COLUMNS]
 
 
 def _alternatives(cond: Condition) -> list[list[Condition]]:
@@ -314,13 +361,13 @@ def _emit(
     rule_id: str,
     kind: str,
     text: bool = True,
-) -> list[pd.DataFrame]:
-    """Gap rows for the failing comparisons of ``cond`` at ``rows``."""
+) -> list[dict]:
+    """Gap rows (as column parts) for the failing comparisons of ``cond`` at ``rows``."""
     out = []
     for option, leaf, at in _walk(cond, rows, None, ev):
-        frame = _leaf_rows(leaf, ev, at, ladder, rule_id, kind, option, text)
-        if frame is not None:
-            out.append(frame)
+        part = _leaf_rows(leaf, ev, at, ladder, rule_id, kind, option, text)
+        if part is not None:
+            out.append(part)
     return out
 
 
@@ -445,16 +492,15 @@ def gap_focus(ev: Evaluation, near: dict[str, np.ndarray]) -> dict[str, np.ndarr
     return {k: (target.codes == target.code(k)) | near[k] for k in ev.ladders}
 
 
-def pass_mark_short(g: GroupResult, at: np.ndarray) -> tuple[np.ndarray, list[dict]]:
-    """Points short of the total (never below 0) and the sub-minimums missed, at ``at``."""
+def pass_mark_short(g: GroupResult, at: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Points short of the total (never below 0) and, per sub-minimum, the points it is
+    missed by (0 where it is met), at ``at``."""
     need = _points_needed(g)
     short = np.maximum(need - g.total.est[at], 0)
-    groups: list[dict] = [{} for _ in at]
+    groups = {}
     for key, minimum in g.ruleset.spec.pass_mark.minimums.items():
         part = g.group_totals.get(key) or g.scores[key]
-        missing = minimum - part.est[at]
-        for i in np.flatnonzero(missing > 0):
-            groups[i][key] = float(missing[i])
+        groups[key] = np.maximum(minimum - part.est[at], 0)
     return short, groups
 
 
@@ -464,10 +510,10 @@ def _group_gaps(
     keep: np.ndarray | None,
     text: bool = True,
     kinds: tuple[str, ...] = ("gate", "score"),
-) -> list[pd.DataFrame]:
+) -> list[dict]:
     rs = g.ruleset
     wanted = np.ones(len(g.rows), dtype=bool) if keep is None else keep[g.rows]
-    parts: list[pd.DataFrame] = []
+    parts: list[dict] = []
     for rule in rs.gates if "gate" in kinds else ():
         failed = g.rows[(g.outcomes[rule.id] == FAIL) & wanted]
         if len(failed):
@@ -478,36 +524,36 @@ def _group_gaps(
             ((op, mark),) = rs.spec.pass_mark.total.items()
             est = g.total.est[at]
             short, groups = pass_mark_short(g, at)
+            zh = en = ""
             if text:
-                words = [
-                    pass_mark_text(e, op, mark, s, grp)
-                    if np.isfinite(e)
-                    else _unknown_score(op, mark, hi)
-                    for e, s, grp, hi in zip(est, short, groups, g.total.hi[at], strict=True)
-                ]
+                words = []
+                for i, (e, s, hi) in enumerate(zip(est, short, g.total.hi[at], strict=True)):
+                    missed = {k: float(v[i]) for k, v in groups.items() if v[i] > 0}
+                    ok = np.isfinite(e)
+                    words.append(
+                        pass_mark_text(e, op, mark, s, missed)
+                        if ok
+                        else _unknown_score(op, mark, hi)
+                    )
                 zh, en = [w[0] for w in words], [w[1] for w in words]
-            else:
-                zh = en = ""
             parts.append(
-                pd.DataFrame(
-                    {
-                        "local": g.rows[at],
-                        "ladder": rs.ladder,
-                        "rule_id": "pass_mark",
-                        "kind": "score",
-                        "option": None,
-                        "metric": None,
-                        "field": None,
-                        "current": est,
-                        "target": _points_needed(g),
-                        "change": short,
-                        "unit": "points",
-                        "lead_months": 12,
-                        "fixable": True,
-                        "zh": zh,
-                        "en": en,
-                    }
-                )
+                {
+                    "local": g.rows[at],
+                    "ladder": rs.ladder,
+                    "rule_id": "pass_mark",
+                    "kind": "score",
+                    "option": None,
+                    "metric": None,
+                    "field": None,
+                    "current": est,
+                    "target": _points_needed(g),
+                    "change": short,
+                    "unit": "points",
+                    "lead_months": 12,
+                    "fixable": True,
+                    "zh": zh,
+                    "en": en,
+                }
             )
     if rs.directs and "direct" in kinds:
         open_ = g.rows[(g.status == FAIL) & (g.gate != FAIL) & wanted]
@@ -545,7 +591,4 @@ def gaps_frame(
             parts += _group_gaps(g, ev, keep, text, kinds)
     if not parts:
         return pd.DataFrame(columns=GAP_COLUMNS)
-    out = pd.concat(parts, ignore_index=True)
-    out.insert(0, "row", out.pop("local") if rows is None else rows[out.pop("local")])
-    out = out.sort_values(["row", "ladder"], kind="stable").reset_index(drop=True)
-    return out[GAP_COLUMNS]
+    return _assemble(parts, rows)
