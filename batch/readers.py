@@ -100,8 +100,10 @@ def check_size(path: Path, limits: Limits) -> None:
         )
 
 
-def check_zip(path: Path, limits: Limits) -> None:
-    """Refuse zip bombs before a byte of XML is inflated."""
+def check_zip(path: Path, limits: Limits) -> set[str]:
+    """Refuse zip bombs before the reader inflates a byte of XML; returns the members that
+    hold a formula or an error cell (seen on the way, so a file without any is not read
+    again for them)."""
     try:
         with zipfile.ZipFile(path) as zf:
             members = zf.infolist()
@@ -117,19 +119,20 @@ def check_zip(path: Path, limits: Limits) -> None:
     for m in members:
         if m.compress_size and m.file_size / m.compress_size > limits.max_zip_ratio:
             raise BatchError(*_bomb(m.filename, m.file_size / m.compress_size))
-    _check_inflated(path, members, limits)
+    return _check_inflated(path, members, limits)
 
 
 def _bomb(member: str, ratio: float) -> tuple[str, str]:
     return "文件压缩比异常，疑似压缩炸弹，已拒绝", f"member {member} expands {ratio:.0f}×"
 
 
-def _check_inflated(path: Path, members, limits: Limits) -> None:
+def _check_inflated(path: Path, members, limits: Limits) -> set[str]:
     """The sizes in a zip's directory are the sender's word, and a reader may inflate past
     them: inflate every member's raw deflate stream (1 MiB at a time, nothing kept, the
     declared sizes ignored) and stop as soon as the bytes actually produced pass the ratio or
     the total limit, before the spreadsheet reader inflates anything itself."""
     total = 0
+    formulas: set[str] = set()
     with open(path, "rb") as fh:
         for m in members:
             if m.compress_type != zipfile.ZIP_DEFLATED:
@@ -142,7 +145,7 @@ def _check_inflated(path: Path, members, limits: Limits) -> None:
             fh.seek(m.header_offset + 30 + name_len + extra_len)
             inflater = zlib.decompressobj(-zlib.MAX_WBITS)
             budget = max(int(max(m.compress_size, 1) * limits.max_zip_ratio), 1 << 20)
-            produced = 0
+            produced, edge = 0, b""
             while not inflater.eof:
                 raw = inflater.unconsumed_tail or fh.read(1 << 16)
                 if not raw:
@@ -155,12 +158,17 @@ def _check_inflated(path: Path, members, limits: Limits) -> None:
                     ) from exc
                 produced += len(piece)
                 total += len(piece)
+                seen = edge + piece  # a tag cut between two pieces is seen whole
+                if m.filename not in formulas and (b"<f" in seen or b't="e"' in seen):
+                    formulas.add(m.filename)
+                edge = piece[-8:]
                 if produced > budget:
                     raise BatchError(*_bomb(m.filename, produced / max(m.compress_size, 1)))
                 if total > limits.max_unzipped_bytes:
                     raise BatchError(
                         "文件解压后过大，疑似压缩炸弹，已拒绝", "uncompressed size over the limit"
                     )
+    return formulas
 
 
 def _find_header(rows: list[list[object]]) -> int:
@@ -197,8 +205,7 @@ def read_excel(path: Path, limits: Limits, fmt: str) -> Table:
     number, otherwise text, so nothing is dropped by type guessing."""
     import fastexcel
 
-    if fmt == "xlsx":
-        check_zip(path, limits)
+    formulas = check_zip(path, limits) if fmt == "xlsx" else set()
     try:
         book = fastexcel.read_excel(str(path))
         name = _data_sheet(path, book.sheet_names)
@@ -216,7 +223,10 @@ def read_excel(path: Path, limits: Limits, fmt: str) -> Table:
     if len(book.sheet_names) > 1:
         table.notes.append(f"读取的工作表：{name}")
     if fmt == "xlsx":
-        table.cell_notes = _formula_notes(path, name, table)
+        with zipfile.ZipFile(path) as zf:
+            member = _sheet_member(zf, name)
+        if member in formulas:
+            table.cell_notes = _formula_notes(path, name, table)
     return table
 
 
