@@ -529,12 +529,10 @@ def _group_gaps(
                 words = []
                 for i, (e, s, hi) in enumerate(zip(est, short, g.total.hi[at], strict=True)):
                     missed = {k: float(v[i]) for k, v in groups.items() if v[i] > 0}
-                    ok = np.isfinite(e)
-                    words.append(
-                        pass_mark_text(e, op, mark, s, missed)
-                        if ok
-                        else _unknown_score(op, mark, hi)
-                    )
+                    if np.isfinite(e):
+                        words.append(pass_mark_text(e, op, mark, s, missed))
+                    else:
+                        words.append(_unknown_score(op, mark, hi, _score_inputs(g, ev, at[i])))
                 zh, en = [w[0] for w in words], [w[1] for w in words]
             parts.append(
                 {
@@ -562,11 +560,26 @@ def _group_gaps(
     return parts
 
 
-def _unknown_score(op: str, mark: float, hi: float) -> tuple[str, str]:
+def _score_inputs(g: GroupResult, ev: Evaluation, i: int) -> list[str]:
+    """The empty inputs of the indicators whose points are unknown at group row ``i``."""
+    row = np.array([g.rows[i]])
+    fields: list[str] = []
+    for rule in g.ruleset.indicators:
+        if np.isnan(g.scores[rule.id].est[i]):
+            fields += [f for f in rule.inputs() if f not in fields and ev.frame.isnull(f, row)[0]]
+    return fields
+
+
+def _unknown_score(op: str, mark: float, hi: float, fields: list[str]) -> tuple[str, str]:
+    """A score that cannot be computed yet, yet cannot reach the pass mark whatever the
+    missing inputs hold: say so, and name the inputs."""
     sign = ">" if op == "gt" else "≥"
+    labels = "、".join(FIELDS[f].label_zh if f in FIELDS else f for f in fields)
     return (
-        f"得分待定，补全数据后最高{hi:g}分，仍达不到达标线（{sign}{mark:g}分）",
-        f"score unknown; at most {hi:g} with the missing data, below the pass mark ({op} {mark:g})",
+        f"得分暂无法计算（缺少：{labels or '部分评分数据'}）；即使补全，最高{hi:g}分，"
+        f"仍达不到达标线（{sign}{mark:g}分）",
+        f"score not computable yet (missing: {', '.join(fields) or 'some inputs'}); at most "
+        f"{hi:g} even with them, below the pass mark ({op} {mark:g})",
     )
 
 

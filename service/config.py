@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     batch_max_rows: int = 200_000
     batch_chunk_rows: int = 2_000  # one checkpoint per chunk
     lease_seconds: float = 30.0  # a job whose worker stops renewing is taken over after this
+    max_attempts: int = 3  # a job whose worker died this many times is failed, not retried
     worker_poll_seconds: float = 1.0
     worker_chunk_pause: float = 0.0  # seconds between chunks (lets tests stop a worker mid-job)
     session_max_age: int = 8 * 3600

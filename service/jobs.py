@@ -16,6 +16,7 @@ import math
 import os
 import socket
 import time
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -63,6 +64,13 @@ async def create_job(
 ) -> BatchJob:
     """Store an upload (size enforced while streaming; the name is only displayed) as a job."""
     job = BatchJob(owner_id=user.id, original_name=(upload.filename or "")[:255], file_format="")
+    if Path(job.original_name).suffix and not upload_suffix(job.original_name):
+        raise ApiError(
+            400,
+            "unsupported_file",
+            "不支持的文件类型：请上传 .xlsx、.xls、.csv 或 .parquet 文件",
+            "unsupported file type (.xlsx, .xls, .csv or .parquet)",
+        )
     path = upload_path(settings, job.id, job.original_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     size = 0
@@ -114,7 +122,7 @@ class Worker:
 
     def __init__(self, settings: Settings, name: str | None = None):
         self.settings = settings
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.engine = engine_for(settings.database_url)
 
     def run(self, once: bool = False) -> None:
@@ -140,6 +148,8 @@ class Worker:
                 .limit(5)
             ).all()
             for job_id in candidates:
+                if self._give_up(session, job_id, t):
+                    continue
                 taken = session.exec(
                     update(BatchJob)
                     .where(BatchJob.id == job_id)
@@ -158,6 +168,29 @@ class Worker:
                     log.info("worker %s took job %s", self.name, job_id)
                     return job_id
         return None
+
+    def _give_up(self, session: Session, job_id: str, t: float) -> bool:
+        """A job taken ``max_attempts`` times whose worker never finished it (it died, e.g.
+        killed for memory) is failed with the reason instead of being retried forever."""
+        done = session.exec(
+            update(BatchJob)
+            .where(BatchJob.id == job_id)
+            .where(BatchJob.attempts >= self.settings.max_attempts)
+            .where(BatchJob.status.in_(["queued", "running"]))
+            .where((BatchJob.lease_until.is_(None)) | (BatchJob.lease_until < t))
+            .values(
+                status="failed",
+                finished_at=now(),
+                lease_until=None,
+                error_zh=f"处理失败：已尝试{self.settings.max_attempts}次，处理进程均中途退出"
+                "（文件可能过大或内存不足），请拆分文件后重试",
+                error_en=f"failed: the worker stopped {self.settings.max_attempts} times mid-job",
+            )
+        )
+        session.commit()
+        if done.rowcount == 1:
+            log.warning("job %s failed after %d attempts", job_id, self.settings.max_attempts)
+        return done.rowcount == 1
 
     def _renew(self, session: Session, job_id: str, **values) -> bool:
         """Advance the job and renew the lease, only while this worker holds it."""

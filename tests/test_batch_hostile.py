@@ -408,3 +408,16 @@ def test_xls_date_cells_mixed_with_text_are_dates(tmp_path):
     book.save(str(tmp_path / "in.xls"))
     run(tmp_path / "in.xls", tmp_path / "out.xlsx")
     assert _errors(tmp_path / "out.xlsx") == ["", ""]
+
+
+def test_a_score_that_cannot_be_computed_says_so_and_names_the_inputs(tmp_path):
+    source = tmp_path / "in.csv"
+    pd.DataFrame(
+        [{"name": "甲公司", "fiscal_year": 2025, "employees": 100, "tech_staff": 5}]
+    ).to_csv(source, index=False)
+    run(source, tmp_path / "out.xlsx", all_gaps=True)
+    gaps = pd.read_excel(tmp_path / "out.xlsx", sheet_name="差距明细", dtype=object)
+    score = gaps[(gaps["梯度"] == "科技型中小企业") & (gaps["规则"] == "pass_mark")]["说明"]
+    assert len(score) == 1
+    text = score.iloc[0]
+    assert "nan" not in text and "得分暂无法计算" in text and "研发费用(y0)" in text

@@ -58,7 +58,9 @@ def run(args) -> int:
     if not args.no_worker:
         from service.jobs import Worker
 
-        threading.Thread(target=Worker(settings, name="embedded").run, daemon=True).start()
+        # the default name is unique (host:pid:random): two servers on one database must never
+        # both pass the lease-owner check
+        threading.Thread(target=Worker(settings).run, daemon=True).start()
     print(f"tiering: http://{args.host}:{args.port}  (数据库 {_safe_url(settings.database_url)})")
     uvicorn.run(
         "service.asgi:app",

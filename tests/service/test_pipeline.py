@@ -131,3 +131,59 @@ def test_a_save_scores_the_firm_once(app, accounts, settings, monkeypatch):
         row = assess_and_store(session, session.get(User, owner.id), dict(FIRM))
     assert calls == [1]  # the stored result and the dashboard summary: one evaluation
     assert row.result["ladders"]["high_tech"]["status"]
+
+
+def test_unknown_upload_extensions_are_refused_at_the_upload(client, accounts):
+    csrf = login(client, "bureau")
+    response = client.post(
+        "/api/v1/batches",
+        files={"file": ("名单.docx", io.BytesIO(b"PK\x03\x04 word"), "application/octet-stream")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 400
+    assert "不支持的文件类型" in response.json()["error"]["message_zh"]
+
+
+def test_a_png_named_xlsx_is_not_a_valid_excel_file_everywhere(
+    client, accounts, settings, tmp_path
+):
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    source = tmp_path / "名单.xlsx"
+    source.write_bytes(png)
+    with pytest.raises(BatchError) as cli:
+        run(source, tmp_path / "out.xlsx")
+    assert "不是有效的xlsx文件" in cli.value.zh
+    csrf = login(client, "bureau")
+    response = client.post(
+        "/api/v1/batches",
+        files={"file": ("名单.xlsx", io.BytesIO(png), "application/octet-stream")},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["message_zh"] == cli.value.zh
+
+
+def test_workers_have_unique_names_and_a_job_that_keeps_killing_them_fails(settings, accounts):
+    from sqlmodel import Session
+
+    from service.db import engine_for
+    from service.models import BatchJob, User
+
+    assert Worker(settings).name != Worker(settings).name  # two servers on one database
+    with Session(engine_for(settings.database_url)) as session:
+        owner = session.exec(User.__table__.select().where(User.username == "bureau")).first()
+        job = BatchJob(
+            owner_id=owner.id,
+            original_name="x.csv",
+            file_format="csv",
+            status="running",
+            attempts=settings.max_attempts,  # its worker died that many times
+            lease_until=0.0,  # and stopped renewing
+        )
+        session.add(job)
+        session.commit()
+        job_id = job.id
+    assert Worker(settings).claim() is None
+    with Session(engine_for(settings.database_url)) as session:
+        failed = session.get(BatchJob, job_id)
+        assert failed.status == "failed" and "已尝试3次" in failed.error_zh
