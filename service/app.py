@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_cookie="tiering_session",
         max_age=settings.session_max_age,
         same_site="lax",
-        https_only=settings.secure_cookies,
+        https_only=settings.cookies_secure,
     )
 
     @app.middleware("http")
@@ -45,6 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers.setdefault(key, value)
         if request.url.path == "/docs":
             response.headers["Content-Security-Policy"] = DOCS_CSP
+        signed_in = request.scope.get("session", {}).get("uid") is not None
+        if signed_in or request.headers.get("authorization"):
+            # a firm's financials or a county's pool must not stay in a shared cache
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     app.add_middleware(BodyLimit, max_bytes=lambda: settings.upload_max_bytes)

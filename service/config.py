@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,7 +31,27 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 1.0
     worker_chunk_pause: float = 0.0  # seconds between chunks (lets tests stop a worker mid-job)
     session_max_age: int = 8 * 3600
-    secure_cookies: bool = False  # set true behind HTTPS
+    secure_cookies: bool | None = None  # default: on in production (behind HTTPS), off otherwise
+
+    @property
+    def cookies_secure(self) -> bool:
+        if self.secure_cookies is None:
+            return self.environment == "production"
+        return self.secure_cookies
+
+    @model_validator(mode="after")
+    def _install_secret(self) -> Settings:
+        """In development the public placeholder is never the key: a random one is made once
+        per install under the data dir (0600) and kept, so sessions survive restarts."""
+        if self.environment == "development" and self.secret_key == PLACEHOLDER_SECRET:
+            path = Path(self.data_dir) / ".secret_key"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_urlsafe(48))
+            self.secret_key = path.read_text().strip()
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

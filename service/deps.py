@@ -62,8 +62,12 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     if uid is None:
         return None
     user = session.get(User, uid)
-    if user is None or not user.is_active:
-        request.session.clear()
+    if (
+        user is None
+        or not user.is_active
+        or request.session.get("gen", 0) != user.session_generation
+    ):
+        request.session.clear()  # signed out, deactivated or password changed since
         return None
     if (
         request.method in UNSAFE

@@ -35,9 +35,24 @@ class User(SQLModel, table=True):
     region_codes: str = Field(default="", max_length=512)  # bureau: comma-separated prefixes
     is_active: bool = True
     created_at: dt.datetime = Field(default_factory=now)
+    # bumped by logout, a password change or deactivation: every session cookie made before
+    # carries the old number and is refused (signed cookies cannot be recalled otherwise)
+    session_generation: int = 0
 
     def regions(self) -> list[str]:
         return [r.strip() for r in self.region_codes.split(",") if r.strip()]
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per account (``user:<name>``) and per client address (``ip:<addr>``)
+    within a window; a key past its limit is locked until ``locked_until``."""
+
+    __tablename__ = "login_throttle"
+    key: str = Field(primary_key=True, max_length=200)
+    failures: int = 0
+    window_start: float = 0.0  # epoch seconds
+    locked_until: float = 0.0
+    lockouts: int = 0  # each lockout in a row lasts twice as long as the one before
 
 
 class ApiToken(SQLModel, table=True):

@@ -23,6 +23,13 @@ from service.models import Assessment, Firm, Target, User, now
 PROFILE_KEYS = ("name", "credit_code", "region_code", "industry_code")
 
 
+def end_sessions(session: Session, user: User) -> None:
+    """Every session of ``user`` ends (logout, password change, deactivation)."""
+    user.session_generation += 1
+    session.add(user)
+    session.commit()
+
+
 def visible_firms(user: User):
     """Firms a user may see: a firm user its own; a bureau its own and its regions'; admin all."""
     query = select(Firm)

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             return _drift(args)
         if args.command == "report":
             return _report(args)
-        if args.command in ("serve", "worker", "db", "demo"):
+        if args.command in ("serve", "worker", "db", "demo", "users"):
             return service_cli.run(args)
         if args.command == "template":
             from batch import write_template

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
+import secrets
+import sys
 import threading
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def add_parsers(sub) -> None:
@@ -16,6 +21,20 @@ def add_parsers(sub) -> None:
         "--no-worker",
         action="store_true",
         help="do not run a batch worker inside the server (run `tiering worker` instead)",
+    )
+    p.add_argument(
+        "--demo-on-network",
+        action="store_true",
+        help="allow the demo accounts (public passwords) on a non-loopback --host",
+    )
+    p = sub.add_parser("users", help="user accounts: add, disable, reset a password, list")
+    p.add_argument("action", choices=["add", "disable", "reset", "list"])
+    p.add_argument("username", nargs="?")
+    p.add_argument("--role", choices=["firm", "bureau", "admin"], default="firm")
+    p.add_argument("--regions", default="", help="bureau: region code prefixes, comma-separated")
+    p.add_argument("--name", default="", help="display name")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
     )
     p = sub.add_parser("worker", help="process queued batch jobs")
     p.add_argument("--once", action="store_true", help="stop when no job is waiting")
@@ -38,6 +57,18 @@ def run(args) -> int:
             downgrade(settings.database_url, args.revision or "-1")
         print(f"数据库已更新 / schema {args.action}d: {_safe_url(settings.database_url)}")
         return 0
+    if args.command == "users":
+        migrate(settings.database_url)
+        return users(args, settings)
+    demo_served = args.command == "serve" and not args.no_demo and not args.demo_on_network
+    if demo_served and args.host not in LOOPBACK:
+        print(
+            f"拒绝启动：演示账号的密码是公开的，不能在 {args.host} 上对外提供。"
+            "请加 --no-demo（正式使用），或确需演示时加 --demo-on-network。\n"
+            f"refused: the demo accounts have public passwords; use --no-demo on {args.host}",
+            file=sys.stderr,
+        )
+        return 2
     if args.command == "worker":
         from service.jobs import Worker
 
@@ -78,3 +109,64 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def users(args, settings) -> int:
+    """`tiering users add|disable|reset|list`: accounts without the web page. A new or reset
+    password is read from standard input (--password-stdin), asked for on a terminal, or
+    made at random and printed once; reset and disable end every session of the user."""
+    from sqlmodel import Session, select
+
+    from service.db import engine_for
+    from service.models import User
+    from service.security import hash_password
+    from service.store import end_sessions
+
+    with Session(engine_for(settings.database_url)) as session:
+        if args.action == "list":
+            for u in session.exec(select(User).order_by(User.username)).all():
+                state = "" if u.is_active else "（已停用）"
+                print(f"{u.username}\t{u.role}\t{u.region_codes}\t{u.display_name}{state}")
+            return 0
+        if not args.username:
+            print("需要用户名 / a username is required", file=sys.stderr)
+            return 2
+        user = session.exec(select(User).where(User.username == args.username)).first()
+        if args.action == "add" and user is not None:
+            print(f"用户已存在：{args.username}", file=sys.stderr)
+            return 2
+        if args.action != "add" and user is None:
+            print(f"没有此用户：{args.username}", file=sys.stderr)
+            return 2
+        if args.action == "disable":
+            user.is_active = False
+            end_sessions(session, user)
+            print(f"已停用 {args.username}，其所有登录会话已失效")
+            return 0
+        password, shown = _new_password(args)
+        if args.action == "add":
+            user = User(
+                username=args.username,
+                password_hash=hash_password(password),
+                role=args.role,
+                display_name=args.name or args.username,
+                region_codes=args.regions,
+            )
+            session.add(user)
+            session.commit()
+        else:
+            user.password_hash = hash_password(password)
+            user.is_active = True
+            end_sessions(session, user)
+        print(f"{'已创建' if args.action == 'add' else '已重置密码'}：{args.username}")
+        if shown:
+            print(f"初始密码（只显示这一次）：{password}")
+    return 0
+
+
+def _new_password(args) -> tuple[str, bool]:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n"), False
+    if sys.stdin.isatty():
+        return getpass.getpass("新密码 / new password: "), False
+    return secrets.token_urlsafe(12), True

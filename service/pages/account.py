@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
+from service import throttle
 from service.deps import CsrfChecked, SessionDep
 from service.models import ApiToken, User
 from service.pages.common import PageUser, login_redirect, safe_next
 from service.pages.render import render
 from service.security import new_api_token, verify_password
+from service.store import end_sessions
 
 router = APIRouter()
 
@@ -34,19 +39,43 @@ def login(
     next: str = Form(default="/", max_length=500),
 ):
     request.state.user = None
+    t = time.time()
+    names = throttle.keys(username, request.client.host if request.client else None)
+    wait = throttle.retry_after(session, names, t)
+    if wait is not None:
+        minutes = max(1, math.ceil(wait / 60))
+        response = render(
+            request,
+            "login.html",
+            {"next": safe_next(next), "error": f"登录失败次数过多，请{minutes}分钟后再试"},
+            429,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     user = session.exec(select(User).where(User.username == username.strip())).first()
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+    # the same argon2 work for an unknown user as for a wrong password (no timing oracle)
+    good = verify_password(user.password_hash if user else None, password)
+    if user is None or not user.is_active or not good:
+        throttle.failed(session, names, t)
         return render(
             request, "login.html", {"next": safe_next(next), "error": "用户名或密码不正确"}, 400
         )
+    throttle.succeeded(session, names[0])
     request.session.clear()  # a new session on sign-in (no fixation)
     request.session["uid"] = user.id
+    request.session["gen"] = user.session_generation
     default = "/dashboard" if user.role in ("bureau", "admin") else "/firms"
     return RedirectResponse(safe_next(next) if next != "/" else default, status_code=303)
 
 
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout(request: Request):
+def logout(request: Request, session: SessionDep):
+    """Signs out everywhere: the user's session generation moves on, so every cookie made
+    before (another browser, a copied cookie) is refused too."""
+    uid = request.session.get("uid")
+    user = session.get(User, uid) if uid is not None else None
+    if user is not None:
+        end_sessions(session, user)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 

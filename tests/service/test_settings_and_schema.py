@@ -14,13 +14,25 @@ from service.config import PLACEHOLDER_SECRET, Settings
 from service.db import downgrade, migrate
 
 
-def test_placeholder_or_short_secret_is_refused_outside_development():
+def test_placeholder_or_short_secret_is_refused_outside_development(tmp_path):
     with pytest.raises(ValidationError, match="TIERING_SECRET_KEY"):
         Settings(environment="production", secret_key=PLACEHOLDER_SECRET)
     with pytest.raises(ValidationError):
         Settings(environment="production", secret_key="short")
     assert Settings(environment="production", secret_key="s" * 40).secret_key == "s" * 40
-    assert Settings(environment="development").secret_key == PLACEHOLDER_SECRET
+    # development never signs with the public placeholder: a random key per install, kept
+    first = Settings(environment="development", data_dir=tmp_path).secret_key
+    assert first != PLACEHOLDER_SECRET and len(first) >= 32
+    assert Settings(environment="development", data_dir=tmp_path).secret_key == first
+    assert (tmp_path / ".secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_cookies_are_secure_by_default_in_production():
+    assert Settings(environment="production", secret_key="s" * 40).cookies_secure
+    assert not Settings(environment="test").cookies_secure
+    assert not Settings(
+        environment="production", secret_key="s" * 40, secure_cookies=False
+    ).cookies_secure
 
 
 def test_migrations_match_the_models_and_go_down_and_up(db_url):
