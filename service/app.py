@@ -12,6 +12,7 @@ from service.api import router as api_router
 from service.config import Settings, get_settings
 from service.limits import BodyLimit
 from service.pages import router as pages_router
+from service.pages.render import error_page
 from service.security import DOCS_CSP, SECURITY_HEADERS
 
 STATIC = __import__("pathlib").Path(__file__).resolve().parent / "static"
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     app.add_middleware(BodyLimit, max_bytes=lambda: settings.upload_max_bytes)
-    errors.install(app)
+    errors.install(app, page=error_page)
     app.include_router(api_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

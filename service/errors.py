@@ -37,37 +37,56 @@ HTTP_TEXT = {
 }
 
 
-def install(app: FastAPI) -> None:
+def for_pages(path: str) -> bool:
+    """A request a person's browser made from a page (not the API, its docs or static files):
+    its errors are pages in Chinese with a way back, never raw JSON."""
+    return not path.startswith(("/api/", "/docs", "/static/"))
+
+
+def install(app: FastAPI, page=None) -> None:
+    """Error handlers; ``page(request, status, code, zh)`` renders a page route's error
+    (given by the app, so this module needs no templates)."""
+
+    def respond(request: Request, status: int, code: str, zh: str, en: str, **extra):
+        if page is not None and for_pages(request.url.path):
+            return page(request, status, code, zh)
+        return JSONResponse(body(code, zh, en, **extra), status_code=status)
+
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError):
-        return JSONResponse(body(exc.code, exc.zh, exc.en, **exc.extra), status_code=exc.status)
+    async def _api_error(request: Request, exc: ApiError):
+        return respond(request, exc.status, exc.code, exc.zh, exc.en, **exc.extra)
 
     @app.exception_handler(InputError)
-    async def _input_error(_: Request, exc: InputError):
-        return JSONResponse(
-            body("invalid_firm", exc.zh, exc.en, fields=exc.fields), status_code=422
-        )
+    async def _input_error(request: Request, exc: InputError):
+        return respond(request, 422, "invalid_firm", exc.zh, exc.en, fields=exc.fields)
 
     @app.exception_handler(BatchError)
-    async def _batch_error(_: Request, exc: BatchError):
-        return JSONResponse(body("unreadable_file", exc.zh, exc.en), status_code=400)
+    async def _batch_error(request: Request, exc: BatchError):
+        return respond(request, 400, "unreadable_file", exc.zh, exc.en)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError):
+    async def _validation(request: Request, exc: RequestValidationError):
         details = [
             {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg", "")}
             for e in exc.errors()
         ]
-        return JSONResponse(
-            body("invalid_request", "请求数据不符合要求", "invalid request", details=details),
-            status_code=422,
+        return respond(
+            request,
+            422,
+            "invalid_request",
+            "提交的内容不符合要求，请返回检查后重试",
+            "invalid request",
+            details=details,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         code, zh, en = HTTP_TEXT.get(exc.status_code, ("http_error", "请求失败", "request failed"))
-        if exc.status_code == 401 and not request.url.path.startswith("/api/"):
+        if exc.status_code == 401 and for_pages(request.url.path):
             from fastapi.responses import RedirectResponse
 
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return JSONResponse(body(code, zh, en), status_code=exc.status_code)
+        response = respond(request, exc.status_code, code, zh, en)
+        if exc.status_code == 405 and getattr(exc, "headers", None):
+            response.headers.update(exc.headers)
+        return response

@@ -300,7 +300,9 @@ class Worker:
             summary,
             all_gaps=bool((job.options or {}).get("all_gaps")),
         )
-        self._finish(session, job_id, "done", summary=_summary_json(summary))
+        shown = _summary_json(summary)
+        shown["rejected_rows"] = _first_rejected(results, sheet_rows, table)
+        self._finish(session, job_id, "done", summary=shown)
 
     def _finish(self, session: Session, job_id: str, status: str, *, error=None, summary=None):
         values = {"status": status, "finished_at": now(), "lease_until": None}
@@ -329,6 +331,26 @@ def _parquet(frame: pd.DataFrame | None) -> bytes:
         buf = io.BytesIO()
         safe.to_parquet(buf)
     return buf.getvalue()
+
+
+REJECTED_SHOWN = 20  # the job page lists this many rejected rows (all are in the workbook)
+
+
+def _first_rejected(results: pd.DataFrame, sheet_rows, table) -> list[dict]:
+    """The first rejected rows with their row in the file, the name given and the reason."""
+    rejected = (results["row_status"].astype(str) == "rejected").to_numpy()
+    name_col = next((c.header for c in table.columns if c.field == "name"), None)
+    out = []
+    for i in rejected.nonzero()[0][:REJECTED_SHOWN]:
+        name = results[name_col].iloc[i] if name_col else None
+        out.append(
+            {
+                "row": int(sheet_rows[i]),
+                "name": "" if name is None or pd.isna(name) else str(name)[:100],
+                "reason": str(results["row_errors"].iloc[i]),
+            }
+        )
+    return out
 
 
 def _summary_json(summary: Summary) -> dict:

@@ -35,8 +35,15 @@ def template():
     )
 
 
+def _limits(settings) -> dict:
+    return {
+        "limit_mb": settings.upload_max_bytes // (1024 * 1024),
+        "max_rows": settings.batch_max_rows,
+    }
+
+
 @router.get("/batch")
-def batch_page(request: Request, user: PageUser, session: SessionDep):
+def batch_page(request: Request, user: PageUser, session: SessionDep, settings: SettingsDep):
     if user is None:
         return login_redirect(request)
     rows = session.exec(
@@ -45,7 +52,7 @@ def batch_page(request: Request, user: PageUser, session: SessionDep):
         .order_by(BatchJob.created_at.desc())
         .limit(50)
     ).all()
-    return render(request, "batch.html", {"jobs": rows, "error": None})
+    return render(request, "batch.html", {"jobs": rows, "error": None, **_limits(settings)})
 
 
 @router.post("/batch", dependencies=[CsrfChecked])
@@ -65,7 +72,8 @@ async def batch_upload(
         )
     except ApiError as exc:
         rows = session.exec(select(BatchJob).where(BatchJob.owner_id == user.id)).all()
-        return render(request, "batch.html", {"jobs": rows, "error": exc.zh}, exc.status)
+        context = {"jobs": rows, "error": exc.zh, **_limits(settings)}
+        return render(request, "batch.html", context, exc.status)
     return RedirectResponse(f"/batch/{job.id}", status_code=303)
 
 

@@ -26,6 +26,29 @@ TEMPLATES.env.filters["field_labels"] = field_labels
 STATUS_CLASS = {"eligible": "ok", "ineligible": "no", "undetermined": "unknown"}
 
 
+ERROR_TITLES = {
+    400: "无法处理该请求",
+    403: "没有权限或页面已过期",
+    404: "页面或记录不存在",
+    405: "不支持的操作",
+    409: "暂时还不能这样做",
+    413: "上传内容过大",
+    422: "提交的内容有误",
+    429: "操作过于频繁",
+}
+
+
+def error_page(request: Request, status: int, code: str, message: str):
+    """A page route's error in Chinese with a way back (the referring page of this site)."""
+    referer = request.headers.get("referer", "")
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    back = referer[len(origin) :] if referer.startswith(origin + "/") else "/"
+    back = back if back.startswith("/") and not back.startswith("//") else "/"
+    title = ERROR_TITLES.get(status, "出错了")
+    context = {"title": title, "message": message, "status": status, "code": code, "back": back}
+    return render(request, "error.html", context, status)
+
+
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200):
     base = {
         "request": request,

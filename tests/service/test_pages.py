@@ -243,3 +243,57 @@ def test_reports_download_from_the_result_page_and_the_dashboard(client, account
     assert 'id="pool-report"' in client.get("/dashboard").text
     pool = text_of(client.get("/dashboard/report.pdf", params={"ladder": "high_tech"}))
     assert "区域科技企业梯度培育分析报告" in pool and "高新技术企业" in pool
+
+
+def test_errors_reached_from_pages_are_pages_in_chinese_with_a_way_back(client, accounts):
+    from tests.service.conftest import login
+
+    login(client, "firm_a")
+    missing = client.get("/firms/999999", headers={"referer": "http://testserver/firms"})
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "页面或记录不存在" in missing.text and 'href="/firms"' in missing.text
+    stale = client.post("/batch", data={"csrf_token": "expired"}, files={"file": ("a.csv", b"x")})
+    assert stale.status_code == 403 and "页面已过期" in stale.text
+    assert stale.headers["content-type"].startswith("text/html")
+    foreign = client.get("/firms/1", headers={"referer": "https://evil.example/x"})
+    assert 'href="https://evil.example' not in foreign.text  # the way back stays on this site
+    api = client.get("/api/v1/firms/999999")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+
+
+def test_a_page_upload_over_the_limit_gets_a_page(app, accounts, settings):
+    from fastapi.testclient import TestClient
+
+    from tests.service.conftest import login
+
+    client = TestClient(app)
+    csrf = login(client, "bureau")
+    page = client.get("/batch")
+    assert f"大小上限 {settings.upload_max_bytes // (1024 * 1024)} MB" in page.text
+    big = b"x" * (settings.upload_max_bytes + 2 * 1024 * 1024)
+    response = client.post("/batch", data={"csrf_token": csrf}, files={"file": ("a.csv", big)})
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+    assert "上传内容过大" in response.text
+
+
+def test_the_job_page_lists_the_first_rejected_rows_and_why(client, accounts, settings):
+    import io
+
+    from service.jobs import Worker
+    from tests.service.conftest import login
+
+    csrf = login(client, "bureau")
+    data = "企业名称,营业收入(y0)\n甲公司,100\n,\n【填写说明】每行一家企业,\n".encode()
+    client.post(
+        "/batch",
+        data={"csrf_token": csrf},
+        files={"file": ("名单.csv", io.BytesIO(data), "text/csv")},
+        follow_redirects=False,
+    )
+    Worker(settings).run(once=True)
+    jobs = client.get("/api/v1/batches").json()
+    page = client.get(f"/batch/{jobs[0]['id']}")
+    assert 'id="rejected"' in page.text
+    assert "空行" in page.text and "模板说明行" in page.text
