@@ -21,7 +21,15 @@ from scoring import LADDERS
 from scoring.api import collect_results
 from scoring.fields import FIELDS
 from scoring.frames import CHUNK_ROWS, iter_evaluations
-from scoring.gaps import NEAR_POINTS, NEAR_SHARE, gap_focus, gaps_frame, near_masks, near_threshold
+from scoring.gaps import (
+    GAP_COLUMNS,
+    NEAR_POINTS,
+    NEAR_SHARE,
+    gap_focus,
+    gaps_frame,
+    near_masks,
+    near_threshold,
+)
 from scoring.options import Options
 from scoring.readiness.predict import resolve
 from scoring.vocabulary import LADDER_NAMES, PATH, STATUS_ZH
@@ -347,19 +355,8 @@ def _near_sheet(table: Table, near: pd.DataFrame) -> pd.DataFrame:
 
 
 # the gap sheet: what a person reads (the engine's English text and bookkeeping stay out)
-SHEET_GAP_COLUMNS = [
-    "row",
-    "ladder",
-    "rule_id",
-    "option",
-    "field",
-    "current",
-    "target",
-    "change",
-    "unit",
-    "lead_months",
-    "zh",
-    "near",
+SHEET_GAP_COLUMNS = [c for c in GAP_COLUMNS if c not in ("kind", "metric", "fixable", "en")] + [
+    "near"
 ]
 
 

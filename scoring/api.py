@@ -89,9 +89,6 @@ class Evaluated:
         self.bundle = resolve(self.options.readiness)
         self._assessments: list[Assessment] | None = None
 
-    def __len__(self) -> int:
-        return self.ev.frame.n
-
     def chances(self) -> tuple[Any, dict] | None:
         return (
             None if self.bundle is None else (self.bundle, readiness_columns(self.ev, self.bundle))
@@ -175,10 +172,9 @@ def _with_actions(
     (``scoring.readiness.explain``) with the same ``options``."""
     items = []
     for result, row in zip(results, rows, strict=True):
-        typed = {f: _plain(col[row]) for f, col in ev.frame.columns.items()}
         path = [step.ladder for step in result.path]
         gaps = {k: result.ladders[k].gaps for k in path}
-        items.append(({f: v for f, v in typed.items() if v is not None}, path, gaps))
+        items.append((known_fields(ev, row), path, gaps))
     chosen = firm_actions(bundle, items, options=options)
     for result, (ladder, actions) in zip(results, chosen, strict=True):
         result.readiness.actions_ladder = ladder
