@@ -92,6 +92,17 @@ class Assessment(SQLModel, table=True):
     as_of: dt.date | None = None
     result: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: dt.datetime = Field(default_factory=now)
+    # authorship: who made it (a firm's user, a bureau user, or an import job run by one)
+    source: str = Field(default="self", max_length=8)  # self | bureau | import
+    author_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    import_job_id: str | None = Field(
+        default=None, foreign_key="batch_job.id", index=True, max_length=32
+    )
+    note: str = Field(default="", max_length=500)  # a bureau's annotation
+    private: bool = False  # the firm keeps it from its region's bureau
+    period: int | None = Field(default=None, index=True)  # the input's fiscal year (y0)
+    # the output contract row and near list of this snapshot (the pool reads the latest)
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class BatchJob(SQLModel, table=True):
@@ -100,6 +111,8 @@ class BatchJob(SQLModel, table=True):
     owner_id: int = Field(foreign_key="user.id", index=True)
     original_name: str = Field(default="", max_length=255)  # shown, never used as a path
     file_format: str = Field(max_length=8)
+    kind: str = Field(default="score", max_length=8)  # score | import (into the pool)
+    source_job_id: str | None = Field(default=None, max_length=32)  # import: the scored job
     status: str = Field(default="queued", max_length=12, index=True)  # queued|running|done|failed
     total_rows: int | None = None
     rows_done: int = 0
@@ -144,3 +157,38 @@ class Target(SQLModel, table=True):
     baseline: int
     note: str = Field(default="", max_length=200)
     created_at: dt.datetime = Field(default_factory=now)
+
+
+class Draft(SQLModel, table=True):
+    """A signed-in user's unfinished form, saved as they type (one per user and firm)."""
+
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    key: str = Field(max_length=16)  # "new" or the firm's id
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime = Field(default_factory=now)
+
+
+class PendingSave(SQLModel, table=True):
+    """An anonymous result the visitor asked to keep, waiting for sign-up or sign-in."""
+
+    __tablename__ = "pending_save"
+    token: str = Field(default_factory=new_id, primary_key=True, max_length=32)
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    private: bool = False
+    created_at: dt.datetime = Field(default_factory=now)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One write: who, when, what (shown to administrators)."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(default_factory=now, index=True)
+    user_id: int | None = Field(default=None, index=True)
+    username: str = Field(default="", max_length=64)
+    action: str = Field(max_length=40)
+    object_type: str = Field(default="", max_length=20)
+    object_id: str = Field(default="", max_length=40)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -157,6 +157,8 @@ def export_xlsx(pool: pd.DataFrame) -> bytes:
         out["建议下一目标"] = nxt.map(lambda k: LADDER_NAMES[k][0] if k in LADDER_NAMES else "")
         if "readiness_model" in pool:
             out["晋级概率模型"] = pool["readiness_model"].fillna("").astype(str)
+        out["数据年度"] = pool["period"].map(lambda v: "" if v is None or v != v else str(int(v)))
+        out["数据来源"] = pool["source_zh"].fillna("").astype(str)
     buf = io.BytesIO()
     header = Format().set_bold().set_background_color("#DDEBF7")
     data = neutralize(out)

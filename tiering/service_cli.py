@@ -117,10 +117,10 @@ def users(args, settings) -> int:
     made at random and printed once; reset and disable end every session of the user."""
     from sqlmodel import Session, select
 
+    from service import accounts
     from service.db import engine_for
+    from service.errors import ApiError
     from service.models import User
-    from service.security import hash_password
-    from service.store import end_sessions
 
     with Session(engine_for(settings.database_url)) as session:
         if args.action == "list":
@@ -138,26 +138,21 @@ def users(args, settings) -> int:
         if args.action != "add" and user is None:
             print(f"没有此用户：{args.username}", file=sys.stderr)
             return 2
-        if args.action == "disable":
-            user.is_active = False
-            end_sessions(session, user)
-            print(f"已停用 {args.username}，其所有登录会话已失效")
-            return 0
-        password, shown = _new_password(args)
-        if args.action == "add":
-            user = User(
-                username=args.username,
-                password_hash=hash_password(password),
-                role=args.role,
-                display_name=args.name or args.username,
-                region_codes=args.regions,
-            )
-            session.add(user)
-            session.commit()
-        else:
-            user.password_hash = hash_password(password)
-            user.is_active = True
-            end_sessions(session, user)
+        try:
+            if args.action == "disable":
+                accounts.set_active(session, None, user, False)
+                print(f"已停用 {args.username}，其所有登录会话已失效")
+                return 0
+            password, shown = _new_password(args)
+            if args.action == "add":
+                accounts.create_user(
+                    session, None, args.username, password, args.role, args.name, args.regions
+                )
+            else:
+                accounts.reset_password(session, None, user, password)
+        except ApiError as exc:
+            print(f"{exc.zh} / {exc.en}", file=sys.stderr)
+            return 2
         print(f"{'已创建' if args.action == 'add' else '已重置密码'}：{args.username}")
         if shown:
             print(f"初始密码（只显示这一次）：{password}")

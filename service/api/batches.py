@@ -10,8 +10,8 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlmodel import select
 
-from service import jobs
-from service.deps import CurrentUser, SessionDep, SettingsDep
+from service import pool_import, uploads
+from service.deps import BureauUser, CurrentUser, SessionDep, SettingsDep
 from service.models import BatchJob
 
 router = APIRouter(tags=["batches"])
@@ -19,6 +19,8 @@ router = APIRouter(tags=["batches"])
 
 class JobPublic(BaseModel):
     id: str
+    kind: str  # score | import (into the bureau's pool)
+    source_job_id: str | None = None
     original_name: str
     file_format: str
     status: str
@@ -37,7 +39,7 @@ class JobPublic(BaseModel):
     @classmethod
     def of(cls, job: BatchJob) -> JobPublic:
         out = cls.model_validate(job, from_attributes=True)
-        if job.status == "done":
+        if job.status == "done" and job.kind == "score":
             out.result_url = f"/api/v1/batches/{job.id}/result.xlsx"
         return out
 
@@ -52,7 +54,9 @@ async def upload(
     all_gaps: bool = Form(default=False),
 ):
     """Queue a spreadsheet; a worker scores it (poll ``GET /batches/{id}``)."""
-    job = await jobs.create_job(session, user, file, settings, {"mode": mode, "all_gaps": all_gaps})
+    job = await uploads.create_job(
+        session, user, file, settings, {"mode": mode, "all_gaps": all_gaps}
+    )
     return JobPublic.of(job)
 
 
@@ -66,9 +70,18 @@ def list_jobs(user: CurrentUser, session: SessionDep):
 
 @router.get("/batches/{job_id}", response_model=JobPublic)
 def job_status(job_id: str, user: CurrentUser, session: SessionDep):
-    return JobPublic.of(jobs.get_job(session, user, job_id))
+    return JobPublic.of(uploads.get_job(session, user, job_id))
 
 
 @router.get("/batches/{job_id}/result.xlsx", response_class=FileResponse)
 def job_result(job_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
-    return jobs.result_file(session, user, settings, job_id)
+    return uploads.result_file(session, user, settings, job_id)
+
+
+@router.post("/batches/{job_id}/import", response_model=JobPublic, status_code=202)
+def import_job(job_id: str, user: BureauUser, session: SessionDep):
+    """Queue the import of a finished scoring job into the bureau's pool: one dated snapshot
+    per firm of the bureau's region (poll ``GET /batches/{id}`` of the returned job; its
+    summary lists the rows not imported and why). Importing the same job again returns the
+    first import."""
+    return JobPublic.of(pool_import.start_import(session, user, job_id))

@@ -14,7 +14,7 @@ from scoring.models import Firm as FirmInput
 from scoring.options import Options
 from service import reporting, store
 from service.deps import CurrentUser, Id, SessionDep
-from service.models import Assessment, Firm
+from service.models import Firm
 
 router = APIRouter(tags=["firms"])
 
@@ -32,7 +32,16 @@ class FirmPublic(BaseModel):
     updated_at: dt.datetime
 
 
-class AssessmentPublic(BaseModel):
+class Authorship(BaseModel):
+    source: str = Field(description="self (the firm) | bureau | import (from a batch job)")
+    author_id: int | None
+    import_job_id: str | None
+    private: bool = Field(description="kept from the region's bureau by the firm")
+    note: str
+    period: int | None = Field(description="the fiscal year (y0) the inputs describe")
+
+
+class AssessmentPublic(Authorship):
     id: int
     firm_id: int
     input_snapshot: dict[str, Any]
@@ -45,7 +54,7 @@ class AssessmentPublic(BaseModel):
     result: dict[str, Any]
 
 
-class AssessmentSummary(BaseModel):
+class AssessmentSummary(Authorship):
     id: int
     firm_id: int
     input_hash: str
@@ -64,11 +73,18 @@ class AssessOptions(BaseModel):
 
 class FirmCreate(AssessOptions):
     firm: FirmInput
+    private: bool = Field(
+        default=False, description="keep this assessment from the region's science bureau"
+    )
 
 
 class Reassess(AssessOptions):
     firm: FirmInput | None = Field(
         default=None, description="new inputs; left out: the firm's stored profile"
+    )
+    private: bool = Field(default=False, description="owner only: keep it from the bureau")
+    note: str = Field(
+        default="", max_length=500, description="a bureau's annotation of its own assessment"
     )
 
 
@@ -81,7 +97,7 @@ class Page(BaseModel):
 def create_firm(body: FirmCreate, user: CurrentUser, session: SessionDep):
     """Store a firm and its first assessment."""
     data = body.firm.model_dump(exclude_none=True, mode="json")
-    return store.assess_and_store(session, user, data, options=body.options())
+    return store.assess_and_store(session, user, data, options=body.options(), private=body.private)
 
 
 @router.get("/firms", response_model=Page)
@@ -104,24 +120,39 @@ def list_firms(
 
 @router.get("/firms/{firm_id}", response_model=FirmPublic)
 def read_firm(firm_id: Id, user: CurrentUser, session: SessionDep):
-    return store.get_firm(session, user, firm_id)
+    """A firm; someone other than its owner sees the inputs of its latest shared assessment."""
+    firm = store.get_firm(session, user, firm_id)
+    out = FirmPublic.model_validate(firm, from_attributes=True)
+    out.profile = store.shown_profile(session, user, firm)
+    return out
 
 
 @router.post("/firms/{firm_id}/assessments", response_model=AssessmentPublic, status_code=201)
 def reassess(firm_id: Id, body: Reassess, user: CurrentUser, session: SessionDep):
-    """Assess again, with new inputs or the stored profile."""
+    """Assess again, with new inputs or the stored profile. The firm's owner updates its
+    record; the region's bureau adds an annotated assessment of its own and never changes the
+    firm's data."""
     firm = store.get_firm(session, user, firm_id)
-    data = body.firm.model_dump(exclude_none=True, mode="json") if body.firm else dict(firm.profile)
-    return store.assess_and_store(session, user, data, firm=firm, options=body.options())
+    data = (
+        body.firm.model_dump(exclude_none=True, mode="json")
+        if body.firm
+        else dict(store.shown_profile(session, user, firm))
+    )
+    return store.assess_and_store(
+        session,
+        user,
+        data,
+        firm=firm,
+        options=body.options(),
+        private=body.private,
+        note=body.note,
+    )
 
 
 @router.get("/firms/{firm_id}/assessments", response_model=list[AssessmentSummary])
 def firm_assessments(firm_id: Id, user: CurrentUser, session: SessionDep):
-    store.get_firm(session, user, firm_id)
-    rows = session.exec(
-        select(Assessment).where(Assessment.firm_id == firm_id).order_by(Assessment.id.desc())
-    ).all()
-    return rows
+    """The firm's history: every assessment the user may see, newest fiscal year first."""
+    return store.firm_assessments(session, user, store.get_firm(session, user, firm_id))
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentPublic)

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
 from batch.template import write_template
-from service import jobs
+from service import pool_import, uploads
 from service.deps import CsrfChecked, SessionDep, SettingsDep
 from service.errors import ApiError
 from service.models import BatchJob
@@ -67,7 +67,7 @@ async def batch_upload(
     if user is None:
         return login_redirect(request)
     try:
-        job = await jobs.create_job(
+        job = await uploads.create_job(
             session, user, file, settings, {"mode": "new", "all_gaps": all_gaps}
         )
     except ApiError as exc:
@@ -81,8 +81,23 @@ async def batch_upload(
 def job_page(job_id: str, request: Request, user: PageUser, session: SessionDep):
     if user is None:
         return login_redirect(request)
-    job = jobs.get_job(session, user, job_id)
-    return render(request, "batch_job.html", {"job": job})
+    job = uploads.get_job(session, user, job_id)
+    imports = session.exec(
+        select(BatchJob).where(
+            BatchJob.kind == "import",
+            BatchJob.source_job_id == job.id,
+            BatchJob.owner_id == user.id,
+        )
+    ).all()
+    return render(request, "batch_job.html", {"job": job, "imports": imports})
+
+
+@router.post("/batch/{job_id}/import", dependencies=[CsrfChecked])
+def import_into_pool(job_id: str, request: Request, user: PageUser, session: SessionDep):
+    if user is None:
+        return login_redirect(request)
+    job = pool_import.start_import(session, user, job_id)
+    return RedirectResponse(f"/batch/{job.id}", status_code=303)
 
 
 @router.get("/batch/{job_id}/result.xlsx")
@@ -91,4 +106,4 @@ def job_result(
 ):
     if user is None:
         return login_redirect(request)
-    return jobs.result_file(session, user, settings, job_id)
+    return uploads.result_file(session, user, settings, job_id)
