@@ -107,6 +107,11 @@ class CellError:
         return f"{label}({self.field}): {self.zh}" + (f"「{self.value}」" if self.value else "")
 
 
+def value_range(name: str) -> tuple[float, float]:
+    """The plausible range of a numeric field (outside it a cell is ignored as unknown)."""
+    return _LIMITS.get(name, (-np.inf if name in _SIGNED else 0.0, np.inf))
+
+
 def credit_code_valid(codes: pd.Series) -> np.ndarray:
     """Vectorised GB 32100-2015 check: 18 characters and a matching check character."""
     text = codes.astype("string").str.strip().str.upper().fillna("")
@@ -361,7 +366,7 @@ def canonicalize(data: pd.DataFrame, scale: dict[str, float] | None = None) -> C
                 )
                 failed = failed & ~pct
             errors += _error_rows(failed, name, raw, "不是有效数字，按未知处理", "not a number")
-            low, high = _LIMITS.get(name, (-np.inf if name in _SIGNED else 0.0, np.inf))
+            low, high = value_range(name)
             bad = ~np.isnan(values) & ((values < low) | (values > high))
             if bad.any():
                 errors += _error_rows(
@@ -390,6 +395,10 @@ def canonicalize(data: pd.DataFrame, scale: dict[str, float] | None = None) -> C
             )
             errors += _error_rows(
                 failed & ~year, name, raw, "不是有效日期，按未知处理", "not a date"
+            )
+            future = ~failed & (values > np.datetime64(dt.date.today(), "D"))
+            errors += _error_rows(
+                future, name, raw, "日期晚于今天，请核对", "a date after today", "warning"
             )
         elif name in ENUMS:
             values, failed = _parse_enum(name, raw)

@@ -152,6 +152,28 @@ def save_firm(
     return firm
 
 
+def own_firm_for(session: Session, user: User, data: dict[str, Any]) -> Firm | None:
+    """Which of the user's own firms an input belongs to: the one with its credit code, else
+    the single firm of a new account that has not assessed yet (made at sign-up); none: a
+    new firm."""
+    own = session.exec(select(Firm).where(Firm.owner_id == user.id)).all()
+    code = str(data.get("credit_code") or "").strip().upper()
+    for firm in own:
+        if code and firm.credit_code == code:
+            return firm
+    fresh = [f for f in own if f.latest_assessment_id is None and not _has_assessment(session, f)]
+    if user.role == "firm" and len(own) == 1 and fresh:
+        return fresh[0]
+    return None
+
+
+def _has_assessment(session: Session, firm: Firm) -> bool:
+    return (
+        session.exec(select(Assessment.id).where(Assessment.firm_id == firm.id).limit(1)).first()
+        is not None
+    )
+
+
 def period_of(data: dict[str, Any]) -> int:
     """The fiscal year an input describes (its y0); without one, last calendar year (the
     latest complete fiscal year), so snapshots always order by the year they describe."""

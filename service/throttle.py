@@ -14,13 +14,19 @@ from service.models import LoginThrottle
 
 log = logging.getLogger("tiering.auth")
 WINDOW_SECONDS = 15 * 60  # failures older than this are forgotten
-LIMITS = {"user": 20, "ip": 50}  # failures allowed per window before a lockout
+LIMITS = {"user": 20, "ip": 50, "signup": 20}  # failures (sign-ups) per window before a lockout
 LOCK_SECONDS = 15 * 60
 MAX_LOCK_SECONDS = 24 * 3600
 
 
 def keys(username: str, address: str | None) -> list[str]:
     return [f"user:{username.strip().lower()[:64]}", f"ip:{address or 'unknown'}"]
+
+
+def signup_key(address: str | None) -> str:
+    """Sign-ups from one address are counted (all of them: an address making accounts in
+    bulk is locked like one guessing passwords)."""
+    return f"signup:{address or 'unknown'}"
 
 
 def retry_after(session: Session, names: list[str], t: float) -> int | None:

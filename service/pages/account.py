@@ -9,8 +9,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import select
 
-from service import throttle
+from service import accounts, throttle
+from service.accounts import MIN_PASSWORD
 from service.deps import CsrfChecked, SessionDep
+from service.errors import ApiError
 from service.models import ApiToken, User
 from service.pages.common import PageUser, login_redirect, safe_next
 from service.pages.render import render
@@ -61,11 +63,62 @@ def login(
             request, "login.html", {"next": safe_next(next), "error": "用户名或密码不正确"}, 400
         )
     throttle.succeeded(session, names[0])
-    request.session.clear()  # a new session on sign-in (no fixation)
-    request.session["uid"] = user.id
-    request.session["gen"] = user.session_generation
+    start_session(request, user)
     default = "/dashboard" if user.role in ("bureau", "admin") else "/firms"
     return RedirectResponse(safe_next(next) if next != "/" else default, status_code=303)
+
+
+def start_session(request: Request, user: User) -> None:
+    """A new session on sign-in (no fixation); an anonymous result waiting to be saved
+    travels into it."""
+    pending = request.session.get("pending_save")
+    request.session.clear()
+    request.session["uid"] = user.id
+    request.session["gen"] = user.session_generation
+    if pending:
+        request.session["pending_save"] = pending
+
+
+@router.get("/signup")
+def signup_page(request: Request, user: PageUser, next: str = "/firms"):
+    return _signup(request, safe_next(next), {}, None)
+
+
+def _signup(request: Request, next: str, values: dict, error: str | None, status: int = 200):
+    context = {"next": next, "values": values, "error": error, "min_password": MIN_PASSWORD}
+    return render(request, "signup.html", context, status)
+
+
+@router.post("/signup", dependencies=[CsrfChecked])
+def signup(
+    request: Request,
+    session: SessionDep,
+    username: str = Form(max_length=64),
+    password: str = Form(max_length=256),
+    password2: str = Form(max_length=256),
+    firm_name: str = Form(max_length=200),
+    credit_code: str = Form(max_length=18),
+    next: str = Form(default="/firms", max_length=500),
+):
+    """A firm signs itself up: an account and its firm record (the credit code checked)."""
+    request.state.user = None
+    values = {"username": username, "firm_name": firm_name, "credit_code": credit_code}
+    if password != password2:
+        return _signup(request, safe_next(next), values, "两次输入的密码不一致", 422)
+    t = time.time()
+    names = [throttle.signup_key(request.client.host if request.client else None)]
+    wait = throttle.retry_after(session, names, t)
+    if wait is not None:
+        response = _signup(request, safe_next(next), values, "注册过于频繁，请稍后再试", 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    throttle.failed(session, names, t)
+    try:
+        user, _ = accounts.sign_up_firm(session, username, password, firm_name, credit_code)
+    except ApiError as exc:
+        return _signup(request, safe_next(next), values, exc.zh, exc.status)
+    start_session(request, user)
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[CsrfChecked])

@@ -6,11 +6,12 @@ spreadsheet accept the same things (``1,234.5``, full-width digits, 是/否) and
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
 
-from scoring.fields import ENUMS, FIELDS, canonicalize
+from scoring.fields import ENUMS, FIELDS, canonicalize, value_range
 from scoring.formatting import ENUM_ZH
 
 STEPS: list[tuple[str, list[str]]] = [
@@ -189,10 +190,47 @@ def form_spec() -> list[dict[str, Any]]:
     ]
 
 
+_MONEY_WORDS = re.compile(r"^([+-]?[\d.,，]+)\s*(万元|万|亿元|亿|元)$")
+_WAN = {"万元": 1.0, "万": 1.0, "亿元": 1e4, "亿": 1e4, "元": 1e-4}
+
+
+def money_text(text: str) -> str:
+    """A money cell written with its unit ("380万", "1.2亿", "5000元") in the form's 万元."""
+    match = _MONEY_WORDS.match(text.replace(" ", ""))
+    if not match:
+        return text
+    try:
+        value = float(match.group(1).replace(",", "").replace("，", "")) * _WAN[match.group(2)]
+    except ValueError:
+        return text
+    return f"{value:.12g}"
+
+
+def message(name: str, parser_zh: str) -> str:
+    """A refused value said in the form's own units (a refused form scores nothing, so the
+    batch's "按未知处理" does not apply)."""
+    if "超出合理范围" in parser_zh:
+        low, high = value_range(name)
+        s, unit = scale(name), unit_label(name)
+        if low == 0 and high == float("inf"):
+            return "不能为负数"
+        low, high = low / s if s == 0.01 else low, high / s if s == 0.01 else high
+        if high == float("inf"):
+            return f"应不小于{low:g}{unit}"
+        return f"应在{low:g}–{high:g}{'' if unit == '%' else unit}之间" + (
+            "（填百分数）" if unit == "%" else ""
+        )
+    if "不是有效数字" in parser_zh:
+        money = FIELDS[name].type == "money"
+        return "请填写数字" + ("（万元，可写“380万”“1.2亿”）" if money else "")
+    return parser_zh.replace("，按未知处理", "").replace("按未知处理", "")
+
+
 def parse(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """Form values → firm input (yuan, ratios) and messages per field for what cannot be read."""
     raw = {n: str(form.get(n, "")).strip() for n in FIELDS}
     raw = {n: v for n, v in raw.items() if v and v != UNKNOWN}
+    raw = {n: money_text(v) if FIELDS[n].type == "money" else v for n, v in raw.items()}
     errors: dict[str, str] = {}
     if not raw.get("name"):
         errors["name"] = "请填写企业名称"
@@ -202,7 +240,7 @@ def parse(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     )
     for e in frame.errors:
         if e.severity == "error":
-            errors.setdefault(e.field, e.zh)
+            errors.setdefault(e.field, message(e.field, e.zh))
     data: dict[str, Any] = {}
     for n, v in raw.items():
         if n in errors:

@@ -63,5 +63,6 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
         "outcome_zh": OUTCOME_ZH,
         "fields": FIELDS,
         "radar": radar,
+        "pending": bool(request.session.get("pending_save")),
     }
     return TEMPLATES.TemplateResponse(request, name, {**base, **context}, status_code=status)
