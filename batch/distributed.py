@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from batch.headers import map_header
-from batch.readers import Table
+from batch.readers import Table, without_template_rows
 from batch.run import credit_codes, duplicate_codes, prepare, score_table
 from scoring.options import Options
 
@@ -25,7 +25,7 @@ def _table(part: pd.DataFrame, offset: int) -> Table:
     """A partition as the reader's Table: rows numbered from the file's first data row."""
     part = part.reset_index(drop=True)
     part.index = pd.RangeIndex(offset, offset + len(part))
-    return Table(part, [map_header(c) for c in part.columns], -1, "parquet")
+    return without_template_rows(Table(part, [map_header(c) for c in part.columns], -1, "parquet"))
 
 
 def _score_partition(
@@ -57,7 +57,7 @@ def _whole_file_checks(ddf) -> tuple[list[int], dict[str, str]]:
     code_col = next((c for c in ddf.columns if map_header(c).field == "credit_code"), None)
     if code_col is None:
         return offsets, {}
-    # prepare() on the whole code column (and name, for template rows) finds the duplicates
+    # prepare() on the whole code column (and name: template rows are left out) finds the duplicates
     # exactly as the pandas path does, without the rest of the file in memory
     keep = [c for c in ddf.columns if map_header(c).field in ("credit_code", "name")]
     whole = _table(ddf[keep].compute(), 0)

@@ -527,7 +527,28 @@ def read_tables(
     else:
         tables = read_csv(path, limits, chunk_rows)
     for table in tables:
-        yield checked(table)
+        yield without_template_rows(checked(table))
+
+
+def without_template_rows(table: Table) -> Table:
+    """Our template's 【填写说明】 and 【示例】 rows (its first data rows) left out and named in a
+    note: they describe the columns, they are not firms, so they are not input rows."""
+    name = next((c.header for c in table.columns if c.field == "name"), None)
+    if name is None or not len(table.data):
+        return table
+    head = table.data[name].iloc[:5]
+    marked = head[head.map(lambda v: isinstance(v, str) and v.strip().startswith(TEMPLATE_MARKERS))]
+    if not len(marked):
+        return table
+    rows = "、".join(str(i + table.header_row + 2) for i in marked.index)
+    note = f"第{rows}行是模板的填写说明或示例，已略过（不计入输入行）"
+    drop = set(marked.index)
+    return replace(
+        table,
+        data=table.data.drop(index=marked.index),
+        notes=[*table.notes, note],
+        cell_notes=[n for n in table.cell_notes if n[0] not in drop],
+    )
 
 
 def checked(table: Table) -> Table:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from batch.readers import TEMPLATE_MARKERS, BatchError, Limits, Table, read_tables
+from batch.readers import BatchError, Limits, Table, read_tables
 from batch.writers import write_csv, write_parquet_chunk, write_xlsx
 from scoring import LADDERS
 from scoring.api import collect_results
@@ -186,10 +186,7 @@ def prepare(table: Table, duplicates: dict[str, str] | None = None) -> Prepared:
     reasons = pd.Series("", index=data.index, dtype=object)
     reasons[blank] = "空行（无任何数据），未评价"
     if "name" in canonical:
-        names = canonical["name"].astype(str).str.strip()
-        template = names.str.startswith(TEMPLATE_MARKERS)
-        reasons[template & ~blank] = "模板说明行或示例行，未评价"
-        canonical.loc[template | blank, "name"] = None
+        canonical.loc[blank, "name"] = None
     warnings = pd.Series("", index=data.index, dtype=object)
     labels = {c.header: c.field for c in table.columns if c.field}
     for index, header, text in table.cell_notes:

@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from batch.headers import map_header
 from scoring import LADDERS, OUTPUT_COLUMNS
+from scoring.fields import FIELDS
 from scoring.readiness.predict import READINESS_COLUMNS
 from scoring.vocabulary import LADDER_NAMES, ROUTE_ZH, ROW_STATUS_ZH, STATUS_ZH
 
@@ -181,7 +183,10 @@ def write_xlsx(
     red = Format().set_background_color("#FFC7CE").set_font_color("#9C0006")
     amber = Format().set_background_color("#FFEB9C").set_font_color("#9C5700")
     header = Format().set_bold().set_text_wrap().set_background_color("#DDEBF7")
-    human = neutralize(_for_humans(results))
+    # the writer stores every number as a double ("3.0"): show row numbers as whole numbers
+    row_number = {"行号": Format().set_num_format("0")}
+    human = neutralize(numbers_as_numbers(_for_humans(results)))
+    rejected = numbers_as_numbers(rejected)
     colours = {}
     for ladder in LADDERS:
         colours[output_label(f"{ladder}_status")] = [
@@ -202,6 +207,7 @@ def write_xlsx(
         "未评价行",
         _blank_nan(neutralize(rejected)) if len(rejected) else [{"说明": "全部行均已评价"}],
         header_format=header,
+        column_formats=row_number,
         column_width=16,
     )
     book.sheet(
@@ -209,6 +215,7 @@ def write_xlsx(
         _blank_nan(neutralize(gaps)) if len(gaps) else [{"说明": "没有未满足的规则"}],
         autofilter=True,
         header_format=header,
+        column_formats=row_number,
         column_width=16,
     )
     book.sheet(
@@ -216,6 +223,7 @@ def write_xlsx(
         _blank_nan(neutralize(near)) if len(near) else [{"说明": "没有只差一项条件的企业"}],
         autofilter=True,
         header_format=header,
+        column_formats=row_number,
         column_width=16,
     )
     summary = [
@@ -223,6 +231,36 @@ def write_xlsx(
     ]
     book.sheet("汇总", summary, header_format=header, column_width=24)
     book.save()
+
+
+_NUMERIC_TYPES = ("money", "number", "integer")
+
+
+def numbers_as_numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The sheet's own numeric columns echoed back as numbers where a cell reads as one (a
+    CSV gives text, and a spreadsheet cannot sum text); other cells, and every column that is
+    not a numeric field (codes, names), are kept exactly as read. For the xlsx only: CSV is
+    text anyway and Parquet needs one type per column."""
+    out = frame
+    for header in frame.columns:
+        field = FIELDS.get(map_header(header).field or "")
+        values = frame[header]
+        if field is None or field.type not in _NUMERIC_TYPES:
+            continue
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        numbers = pd.to_numeric(values, errors="coerce")
+        found = (numbers.notna() & values.map(lambda v: isinstance(v, str)).astype(bool)).to_numpy()
+        if not found.any():
+            continue
+        exact = found & (numbers == numbers.round()).to_numpy() & (numbers.abs() < 2**53).to_numpy()
+        cells = values.to_numpy(dtype=object, copy=True)
+        cells[found] = numbers.to_numpy()[found]
+        cells[exact] = numbers.to_numpy()[exact].astype(np.int64)
+        if out is frame:
+            out = frame.copy()
+        out[header] = cells
+    return out
 
 
 def _blank_nan(df: pd.DataFrame) -> pd.DataFrame:

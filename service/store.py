@@ -380,6 +380,8 @@ def create_target(
         owner_id=user.id, ladder=ladder, year=year, increase=increase, baseline=baseline, note=note
     )
     session.add(target)
+    session.flush()
+    audit.record(session, user, "target.create", "target", target.id, ladder=ladder, year=year)
     session.commit()
     session.refresh(target)
     return target

@@ -233,6 +233,30 @@ def test_row_limit(tmp_path):
         run(source, tmp_path / "out.csv", limits=Limits(max_rows=10))
 
 
+def test_xlsx_gives_numbers_as_numbers_and_row_numbers_as_integers(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(
+        "企业名称,统一社会信用代码,职工总数,营业收入(y0),地区代码\n"
+        "甲公司,91330106MA2F0001X,50,1000000,330106\n"
+        ",91330106MA2F0002X,30,一百万,330106\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.xlsx"
+    run(source, out)
+    results = pd.read_excel(out, sheet_name="评价结果", engine="openpyxl")
+    assert results["职工总数"].tolist() == [50, 30]  # numbers a spreadsheet can sum
+    assert results["营业收入(y0)"].tolist() == [1000000, "一百万"]  # unreadable text kept
+    wb = openpyxl.load_workbook(out)
+    rejected = wb["未评价行"]
+    header = [c.value for c in rejected[1]]
+    row = {h: c.value for h, c in zip(header, rejected[2], strict=True)}
+    # xlsx keeps every number as a double; the row number is a number shown as a whole one
+    assert row["行号"] == 3 and rejected["A2"].number_format == "0"
+    assert row["职工总数"] == 30 and not isinstance(row["职工总数"], str)
+    # codes are not numbers: the region code and the credit code stay text as written
+    assert wb["评价结果"]["E2"].value == "330106" and row["统一社会信用代码"] == "91330106MA2F0002X"
+
+
 def test_xlsx_output_is_safe_and_complete(tmp_path):
     source = tmp_path / "in.csv"
     source.write_text(
@@ -407,8 +431,11 @@ def test_template_round_trip_scores_like_the_csv(tmp_path):
     _fill_template(template, df)
     out = tmp_path / "out.xlsx"
     summary = run(template, out)
-    assert summary.rows_in == len(df) + 2  # the notes and example rows are rejected, not lost
-    results = _sheet(out, "评价结果").iloc[2:].reset_index(drop=True)
+    # the notes and example rows are not firms: left out, named in the summary, not counted
+    assert summary.rows_in == len(df)
+    assert "第2、3行是模板的填写说明或示例，已略过（不计入输入行）" in summary.notes
+    results = _sheet(out, "评价结果")
+    assert not results["企业名称"].astype(str).str.startswith(("【填写说明】", "【示例】")).any()
     expected = assess_frame(df)
     for ladder in ("tech_sme", "high_tech", "srdi_sme", "gazelle", "little_giant"):
         score = results[output_label(f"{ladder}_score")].replace("", np.nan).astype(float)

@@ -277,10 +277,11 @@ def test_the_same_file_gives_the_same_rows_through_every_pipeline(tmp_path):
     dask = pd.read_parquet(tmp_path / "dask")
     assert _row_outcomes(dask) == _row_outcomes(pandas)
     outcomes = _row_outcomes(pandas)
-    assert outcomes[1] == ("rejected", "模板说明行或示例行，未评价")
-    assert outcomes[2] == ("rejected", "空行（无任何数据），未评价")
-    assert "统一社会信用代码重复" in outcomes[3][1] and "统一社会信用代码重复" in outcomes[4][1]
-    assert "不能填百分数" in outcomes[5][1]
+    assert len(outcomes) == 5  # the template's instruction row is not a firm: left out
+    assert outcomes[1] == ("rejected", "空行（无任何数据），未评价")
+    assert "统一社会信用代码重复" in outcomes[2][1] and "统一社会信用代码重复" in outcomes[3][1]
+    assert "第4、5行" in outcomes[2][1]  # row numbers are still the file's own
+    assert "不能填百分数" in outcomes[4][1]
     for col in ("high_tech_status", "tech_sme_score", "next_rung"):
         assert dask[col].astype(str).tolist() == pandas[col].astype(str).tolist(), col
 

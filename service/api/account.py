@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from service.deps import CurrentUser, Id, SessionDep
+from service import audit
+from service.deps import AdminUser, CurrentUser, Id, SessionDep
 from service.errors import not_found
 from service.models import ApiToken
 from service.security import new_api_token
@@ -59,6 +61,8 @@ def create_token(body: TokenCreate, user: CurrentUser, session: SessionDep):
     token, digest = new_api_token()
     row = ApiToken(user_id=user.id, name=body.name, token_hash=digest)
     session.add(row)
+    session.flush()
+    audit.record(session, user, "token.create", "api_token", row.id)
     session.commit()
     session.refresh(row)
     return TokenCreated(id=row.id, name=row.name, token=token, created_at=row.created_at)
@@ -75,5 +79,23 @@ def revoke_token(token_id: Id, user: CurrentUser, session: SessionDep):
     if row is None or row.user_id != user.id:
         raise not_found("令牌", "token")
     session.delete(row)
+    audit.record(session, user, "token.revoke", "api_token", token_id)
     session.commit()
     return Response(status_code=204)
+
+
+class AuditPage(BaseModel):
+    total: int
+    items: list[dict[str, Any]]
+
+
+@router.get("/admin/audit", response_model=AuditPage, tags=["admin"])
+def audit_log(
+    user: AdminUser,
+    session: SessionDep,
+    offset: int = Query(default=0, ge=0, le=1_000_000_000),
+    limit: int = Query(default=100, ge=1, le=500),
+):
+    """The audit log of writes (who, when, what), newest first. Administrators only."""
+    total, rows = audit.recent(session, limit, offset)
+    return AuditPage(total=total, items=[r.model_dump(mode="json") for r in rows])

@@ -9,8 +9,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from scoring import LADDERS
+from service import audit, reporting, store
 from service import pool as pools
-from service import reporting, store
 from service.deps import BureauUser, Id, SessionDep
 from service.errors import not_found
 from service.models import Target
@@ -75,5 +75,6 @@ def delete_target(target_id: Id, user: BureauUser, session: SessionDep):
     if target is None or target.owner_id != user.id:
         raise not_found("目标", "target")
     session.delete(target)
+    audit.record(session, user, "target.delete", "target", target_id)
     session.commit()
     return Response(status_code=204)

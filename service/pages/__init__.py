@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from service.pages import account, assess, batch, dashboard
+from service.pages import account, admin, assess, batch, dashboard
 
 router = APIRouter(include_in_schema=False)
-for module in (account, assess, batch, dashboard):
+for module in (account, admin, assess, batch, dashboard):
     router.include_router(module.router)

@@ -36,6 +36,9 @@ MATRIX = [
     ("POST", "/api/v1/batches", "upload", [401, 202, 202, 202, 202, 202]),
     ("GET", "/api/v1/batches/{job}", None, [401, 200, 404, 404, 404, 200]),
     ("GET", "/api/v1/batches/{job}/result.xlsx", None, [401, 409, 404, 404, 404, 409]),
+    # import: a bureau only, of its own finished job (firm_a's queued job: 404, admin: 409)
+    ("POST", "/api/v1/batches/{job}/import", None, [401, 403, 403, 404, 404, 409]),
+    ("GET", "/api/v1/admin/audit", None, [401, 403, 403, 403, 403, 200]),
     ("GET", "/api/v1/pool", None, [401, 403, 403, 200, 200, 200]),
     ("GET", "/api/v1/pool/export.xlsx", None, [401, 403, 403, 200, 200, 200]),
     ("GET", "/api/v1/pool/report.pdf", None, [401, 403, 403, 200, 200, 200]),
@@ -52,6 +55,9 @@ MATRIX = [
     # pages: anonymous is sent to the sign-in page (303)
     ("GET", "/", None, [200] * 6),
     ("GET", "/login", None, [200] * 6),
+    ("GET", "/signup", None, [200] * 6),
+    ("GET", "/assess/claim", None, [303] * 6),  # nothing pending: to the sign-in or /firms
+    ("GET", "/admin", None, [303, 403, 403, 403, 403, 200]),
     ("GET", "/assess", None, [200] * 6),
     ("GET", "/template.xlsx", None, [200] * 6),
     ("GET", "/firms", None, [303, 200, 200, 200, 200, 200]),
@@ -76,6 +82,14 @@ FORM_ROUTES = {
     ("POST", "/assessments/{assessment_id}/what-if"),
     ("POST", "/batch"),
     ("POST", "/dashboard/targets"),
+    ("POST", "/signup"),
+    ("POST", "/assess/save"),
+    ("POST", "/assess/draft"),
+    ("POST", "/assess/draft/clear"),
+    ("POST", "/batch/{job_id}/import"),
+    ("POST", "/admin/users"),
+    ("POST", "/admin/users/{user_id}/active"),
+    ("POST", "/admin/users/{user_id}/reset"),
 }
 
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from python_calamine import CalamineWorkbook
 
 from tests.conftest import ROOT
@@ -169,3 +170,94 @@ def test_bureau_uploads_watches_progress_filters_and_exports(server, page, tmp_p
     assert rows[0][0] == "企业名称"
     col = rows[0].index("高新技术企业·结果")
     assert rows[1:] and all(r[col] == "符合" for r in rows[1:]), (page.url, [r[col] for r in rows])
+    # the uploaded file becomes part of the pool: import it, then the dashboard lists its source
+    page.goto(f"{server}/batch")
+    page.click("table a:has-text('查看')")
+    page.click("#import-form button")
+    page.wait_for_selector("#import-summary", timeout=60_000)
+    assert "导入" in page.inner_text("#import-summary")
+    page.goto(f"{server}/dashboard")
+    assert "导入自文件「sample_firms.csv」" in page.inner_text("#firms")
+
+
+def _fill_steps_and_submit(page, name, code):
+    page.fill("#f-name", name)
+    page.fill("#f-credit_code", code)
+    page.fill("#f-region_code", "330106")
+    page.fill("#f-fiscal_year", "2025")
+    page.click("#next")
+    page.fill("#f-employees", "80")
+    page.fill("#f-tech_staff", "20")
+    for _ in range(3):
+        page.click("#next")
+    page.click("#submit")
+    page.wait_for_load_state()
+
+
+def test_a_new_firm_signs_up_and_keeps_its_anonymous_result(server, page):
+    from tests.service.test_pool_import import credit_code
+
+    code = credit_code("91330106MA2F0006X")
+    page.goto(f"{server}/assess")
+    _fill_steps_and_submit(page, "浏览器注册示例公司", code)
+    assert "浏览器注册示例公司" in page.inner_text("h1")
+    page.click("#save")
+    page.wait_for_url(lambda u: "/signup?" in u)
+    assert page.is_visible("#pending-notice")
+    page.fill("input[name=firm_name]", "浏览器注册示例公司")
+    page.fill("input[name=credit_code]", code)
+    page.fill("input[name=username]", "browser-firm")
+    page.fill("input[name=password]", "browser-firm-pass")
+    page.fill("input[name=password2]", "browser-firm-pass")
+    page.click("#signup-form button[type=submit]")
+    page.wait_for_url("**/assessments/*?saved=1")
+    assert page.is_visible("#saved-notice")
+    page.goto(f"{server}/firms")
+    table = page.inner_text("#my-firms")
+    assert "浏览器注册示例公司" in table and "尚未评价" not in table
+
+
+def test_an_anonymous_draft_is_restored_in_the_browser(server, page):
+    page.goto(f"{server}/assess")
+    page.fill("#f-name", "草稿示例公司")
+    # the app's CSP forbids eval, so wait from here rather than with wait_for_function
+    expect(page.locator("#draft-status")).not_to_have_text("", timeout=10_000)
+    page.reload()
+    page.wait_for_selector("#draft-notice")
+    assert page.input_value("#f-name") == "草稿示例公司"
+    page.click("#draft-notice button")
+    assert page.input_value("#f-name") == ""
+
+
+def test_pages_fit_a_phone_screen(server, browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    pg = context.new_page()
+    wide = {}
+
+    def check(path):
+        pg.goto(f"{server}{path}")
+        pg.wait_for_load_state()
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            pg.screenshot(
+                path=str(ARTIFACTS / f"phone{path.replace('/', '_')}.png"), full_page=True
+            )
+            wide[path] = width
+
+    try:
+        for path in ("/", "/assess", "/signup", "/login"):
+            check(path)
+        _login(pg, server, "bureau", "bureau-demo-2026")
+        for path in ("/assess", "/firms", "/dashboard", "/batch", "/account"):
+            check(path)
+        pg.goto(f"{server}/firms")
+        result = pg.locator("#my-firms a:has-text('查看')").first.get_attribute("href")
+        check(result)
+        # a radar fits without an inline style (the app's CSP blocks inline styles)
+        radar = pg.locator("svg.radar").first
+        if radar.count():
+            assert radar.bounding_box()["width"] <= 390
+    finally:
+        context.close()
+    assert wide == {}, wide

@@ -74,7 +74,10 @@ def test_bad_cells_come_back_with_messages_and_the_values_kept(client):
     response = _post_form(client, {**FORM, "employees": "很多", "registered_on": "去年"})
     assert response.status_code == 422
     html = response.text
-    assert "不是有效数字" in html and "不是有效日期" in html
+    assert "请填写数字" in html and "不是有效日期" in html
+    assert (
+        "按未知处理" not in html
+    )  # a refused form scores nothing, so nothing is "treated as unknown"
     assert 'value="很多"' in html and f'value="{FORM["name"]}"' in html
 
 
@@ -285,7 +288,7 @@ def test_the_job_page_lists_the_first_rejected_rows_and_why(client, accounts, se
     from tests.service.conftest import login
 
     csrf = login(client, "bureau")
-    data = "企业名称,营业收入(y0)\n甲公司,100\n,\n【填写说明】每行一家企业,\n".encode()
+    data = "企业名称,营业收入(y0)\n【填写说明】每行一家企业,\n甲公司,100\n,\n,200\n".encode()
     client.post(
         "/batch",
         data={"csrf_token": csrf},
@@ -296,4 +299,6 @@ def test_the_job_page_lists_the_first_rejected_rows_and_why(client, accounts, se
     jobs = client.get("/api/v1/batches").json()
     page = client.get(f"/batch/{jobs[0]['id']}")
     assert 'id="rejected"' in page.text
-    assert "空行" in page.text and "模板说明行" in page.text
+    assert "空行" in page.text and "缺少企业名称" in page.text
+    # the template's instruction row is no firm: named in the summary, not a rejected row
+    assert "第2行是模板的填写说明或示例，已略过" in page.text
