@@ -134,7 +134,7 @@ def _executor() -> cf.ProcessPoolExecutor:
         if _pool is None:
             context = multiprocessing.get_context("forkserver")
             _pool = cf.ProcessPoolExecutor(workers(), context, initializer=_limit_and_warm)
-            atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
+            atexit.register(stop_renderer)
         return _pool
 
 
@@ -146,6 +146,21 @@ def _discard(pool: cf.ProcessPoolExecutor) -> None:
         pool.shutdown(wait=False, cancel_futures=True)
         if _pool is pool:
             _pool = None
+
+
+def stop_renderer() -> None:
+    """The rendering processes and their forkserver stopped (the server calls this on
+    shutdown: the forkserver outlives its parent on SIGTERM otherwise, an orphan per restart)."""
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is not None:
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()
 
 
 def render_isolated(html: str, timeout: float = TIME_LIMIT) -> bytes:

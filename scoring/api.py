@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from scoring.engine import Coded, Evaluation, evaluate, next_rungs
 from scoring.explain import RowView, ladder_assessment, upgrade_path
-from scoring.fields import FIELDS, canonicalize
+from scoring.fields import FIELDS, canonicalize, refusal_zh
 from scoring.frames import (
     CHUNK_ROWS,
     OUTPUT_COLUMNS,
@@ -42,9 +42,36 @@ __all__ = ["OUTPUT_COLUMNS", "Evaluated", "InputError", "Options", "assess", "as
 class InputError(ValueError):
     """Input that cannot be assessed at all (not a mapping, no name, unknown fields)."""
 
-    def __init__(self, zh: str, en: str, fields: list[str] | None = None):
+    def __init__(
+        self, zh: str, en: str, fields: list[str] | None = None, details: list | None = None
+    ):
         super().__init__(en)
-        self.zh, self.en, self.fields = zh, en, fields or []
+        self.zh, self.en, self.fields, self.details = zh, en, fields or [], details or []
+
+
+def refuse_unusable(result: Assessment, *, lenient: bool = False) -> Assessment:
+    """The input rule of every entry point where a person gives one firm (API, form): a value
+    that cannot be used (not a number, out of range, a malformed code) refuses the firm with
+    every such field named, so nothing is scored on a typo; ``lenient`` scores those values
+    as unknown instead, the batch's rule (one bad cell must not stop a county's file).
+    Warnings (a founding date in the future) never refuse."""
+    bad = [i for i in result.input_issues if i.severity == "error"]
+    if not bad or lenient:
+        return result
+    zh = {i.field: refusal_zh(i.field, i.zh) for i in bad}
+    raise InputError(
+        "有数值无法使用，请改正后再提交："
+        + "；".join(
+            f"{FIELDS[i.field].label_zh}({i.field})「{i.value}」{zh[i.field]}" for i in bad
+        ),
+        "unusable values (send lenient=true to score them as unknown): "
+        + "; ".join(f"{i.field}={i.value!r}: {i.en}" for i in bad),
+        [i.field for i in bad],
+        [
+            {"field": i.field, "value": i.value, "message_zh": zh[i.field], "message_en": i.en}
+            for i in bad
+        ],
+    )
 
 
 def firm_dict(firm: Any) -> dict:

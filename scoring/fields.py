@@ -112,6 +112,17 @@ def value_range(name: str) -> tuple[float, float]:
     return _LIMITS.get(name, (-np.inf if name in _SIGNED else 0.0, np.inf))
 
 
+def refusal_zh(name: str, parser_zh: str) -> str:
+    """A parser's message for a value that refuses a firm (API and form: nothing is scored,
+    so nothing is "treated as unknown"), in the contract's units (yuan, ratios 0–1)."""
+    if "超出合理范围" in parser_zh:
+        low, high = value_range(name)
+        if low == 0 and high == np.inf:
+            return "不能为负数"
+        return f"应不小于{low:g}" if high == np.inf else f"应在{low:g}–{high:g}之间"
+    return parser_zh.replace("，按未知处理", "").replace("按未知处理", "")
+
+
 def credit_code_valid(codes: pd.Series) -> np.ndarray:
     """Vectorised GB 32100-2015 check: 18 characters and a matching check character."""
     text = codes.astype("string").str.strip().str.upper().fillna("")

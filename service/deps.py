@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from sqlmodel import Session, select
 
 from service.config import Settings
@@ -122,3 +122,12 @@ CsrfChecked = Depends(check_csrf)
 
 # Ids in paths: anything past a 32-bit key is "not found", not a database overflow.
 Id = Annotated[int, Path(ge=1, le=2_147_483_647, description="record id")]
+
+
+# The one input rule (scoring.api.refuse_unusable), as a query parameter of every operation
+# that takes one firm's values
+LENIENT = Query(
+    False,
+    description="score a value that cannot be used (not a number, out of range, a malformed "
+    "code) as unknown, listed in input_issues, instead of refusing the firm with 422",
+)

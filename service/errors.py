@@ -58,7 +58,9 @@ def install(app: FastAPI, page=None) -> None:
 
     @app.exception_handler(InputError)
     async def _input_error(request: Request, exc: InputError):
-        return respond(request, 422, "invalid_firm", exc.zh, exc.en, fields=exc.fields)
+        return respond(
+            request, 422, "invalid_firm", exc.zh, exc.en, fields=exc.fields, details=exc.details
+        )
 
     @app.exception_handler(BatchError)
     async def _batch_error(request: Request, exc: BatchError):

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
-from scoring.api import Evaluated, firm_dict, input_hash, score_firms
+from scoring.api import Evaluated, firm_dict, input_hash, refuse_unusable, score_firms
 from scoring.options import Options
 from scoring.vocabulary import LADDERS
 from service import audit
@@ -209,6 +209,7 @@ def assess_and_store(
     options: Options | None = None,
     private: bool = False,
     note: str = "",
+    lenient: bool = False,
 ) -> Assessment:
     """Assess a firm and store the assessment with its snapshot, its author and where it came
     from; the stored result and the pool's summary come from one evaluation.
@@ -219,7 +220,7 @@ def assess_and_store(
     options = options or Options()
     data = clean_input(data)
     scored = score_firms([firm_dict(data)], options)  # raises InputError on bad input
-    result = scored.assessments()[0]
+    result = refuse_unusable(scored.assessments()[0], lenient=lenient)
     own = firm is None or owns(user, firm)
     if own:
         firm = save_firm(session, user, data, scored, firm)

@@ -76,6 +76,16 @@ def test_assess_bad_input_is_a_clear_error(payload, message):
     assert "Traceback" not in out.stderr
 
 
+def test_assess_refuses_an_impossible_value_unless_lenient():
+    firm = json.loads(EXAMPLE.read_text(encoding="utf-8")) | {"employees": -5}
+    out = run("assess", "-", stdin=json.dumps(firm))
+    assert out.returncode == 2 and "职工总数" in out.stderr and "不能为负数" in out.stderr
+    lenient = run("assess", "-", "--json", "--lenient", stdin=json.dumps(firm))
+    assert lenient.returncode == 0
+    issues = json.loads(lenient.stdout)["input_issues"]
+    assert [(i["field"], i["severity"]) for i in issues] == [("employees", "error")]
+
+
 def test_batch_writes_the_output_contract(tmp_path):
     target = tmp_path / "out.csv"
     out = run("batch", str(ROOT / "data" / "sample_firms.csv"), "-o", str(target))

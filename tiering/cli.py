@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scoring.api import InputError, assess
+from scoring.api import InputError, assess, refuse_unusable
 from scoring.options import Options
 from scoring.rulesets import RuleFileError, load_all, select
 from scoring.vocabulary import LADDER_NAMES, ROUTE_ZH, STATUS_EN, STATUS_ZH
@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("--json", action="store_true", help="print the full machine-readable result")
+    p.add_argument(
+        "--lenient",
+        action="store_true",
+        help="score a value that cannot be used as unknown instead of refusing the firm",
+    )
     _common(p)
 
     p = sub.add_parser("batch", help="score a spreadsheet (xlsx, xls, csv, parquet)")
@@ -253,7 +258,7 @@ def _assess(args) -> int:
         firm = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"不是有效的JSON：{exc}", f"not valid JSON: {exc}") from exc
-    result = assess(firm, _options(args))
+    result = refuse_unusable(assess(firm, _options(args)), lenient=args.lenient)
     if args.json:
         print(result.model_dump_json(indent=2))
         return 0

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 import scoring
-from scoring.api import WhatIf
+from scoring.api import WhatIf, refuse_unusable
 from scoring.models import Assessment, Firm
 from scoring.options import Options
 from service.batching import AssessBatcher
+from service.deps import LENIENT
 from service.errors import ApiError
 
 router = APIRouter(tags=["assess"])
@@ -51,25 +52,28 @@ async def assess(
     as_of: dt.date | None = None,
     mode: Literal["new", "review"] = "new",
     actions: bool = True,
+    lenient: bool = LENIENT,
 ):
     """Every ladder: status, score, route, trace, gaps, upgrade path, rule-set versions, and
     the readiness probabilities. ``actions=false`` leaves out the readiness actions (each gap
     closed and re-scored: a second pass, about half the time of a request)."""
-    return _json(await BATCHER.assess(firm, Options(as_of=as_of, mode=mode, actions=actions)))
+    result = await BATCHER.assess(firm, Options(as_of=as_of, mode=mode, actions=actions))
+    return _json(refuse_unusable(result, lenient=lenient))
 
 
 @router.post("/what-if", response_model=WhatIf)
-def what_if(request: WhatIfRequest):
+def what_if(request: WhatIfRequest, lenient: bool = LENIENT):
     """The firm before and after changed inputs and/or rule parameters, and what moved."""
     try:
-        return _json(
-            scoring.what_if(
-                request.firm,
-                request.changes,
-                request.overrides or None,
-                Options(as_of=request.as_of, mode=request.mode),
-            )
+        result = scoring.what_if(
+            request.firm,
+            request.changes,
+            request.overrides or None,
+            Options(as_of=request.as_of, mode=request.mode),
         )
+        refuse_unusable(result.before, lenient=lenient)
+        refuse_unusable(result.after, lenient=lenient)
+        return _json(result)
     except (KeyError, IndexError, ValueError, TypeError) as exc:
         if isinstance(exc, scoring.InputError):
             raise

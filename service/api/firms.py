@@ -13,7 +13,7 @@ from sqlmodel import func, select
 from scoring.models import Firm as FirmInput
 from scoring.options import Options
 from service import reporting, store
-from service.deps import CurrentUser, Id, SessionDep
+from service.deps import LENIENT, CurrentUser, Id, SessionDep
 from service.models import Firm
 
 router = APIRouter(tags=["firms"])
@@ -94,10 +94,12 @@ class Page(BaseModel):
 
 
 @router.post("/firms", response_model=AssessmentPublic, status_code=201)
-def create_firm(body: FirmCreate, user: CurrentUser, session: SessionDep):
+def create_firm(body: FirmCreate, user: CurrentUser, session: SessionDep, lenient: bool = LENIENT):
     """Store a firm and its first assessment."""
     data = body.firm.model_dump(exclude_none=True, mode="json")
-    return store.assess_and_store(session, user, data, options=body.options(), private=body.private)
+    return store.assess_and_store(
+        session, user, data, options=body.options(), private=body.private, lenient=lenient
+    )
 
 
 @router.get("/firms", response_model=Page)
@@ -128,7 +130,9 @@ def read_firm(firm_id: Id, user: CurrentUser, session: SessionDep):
 
 
 @router.post("/firms/{firm_id}/assessments", response_model=AssessmentPublic, status_code=201)
-def reassess(firm_id: Id, body: Reassess, user: CurrentUser, session: SessionDep):
+def reassess(
+    firm_id: Id, body: Reassess, user: CurrentUser, session: SessionDep, lenient: bool = LENIENT
+):
     """Assess again, with new inputs or the stored profile. The firm's owner updates its
     record; the region's bureau adds an annotated assessment of its own and never changes the
     firm's data."""
@@ -146,6 +150,7 @@ def reassess(firm_id: Id, body: Reassess, user: CurrentUser, session: SessionDep
         options=body.options(),
         private=body.private,
         note=body.note,
+        lenient=lenient,
     )
 
 

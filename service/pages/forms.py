@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from scoring.fields import ENUMS, FIELDS, canonicalize, value_range
+from scoring.fields import ENUMS, FIELDS, canonicalize, refusal_zh, value_range
 from scoring.formatting import ENUM_ZH
 
 STEPS: list[tuple[str, list[str]]] = [
@@ -223,7 +223,7 @@ def message(name: str, parser_zh: str) -> str:
     if "不是有效数字" in parser_zh:
         money = FIELDS[name].type == "money"
         return "请填写数字" + ("（万元，可写“380万”“1.2亿”）" if money else "")
-    return parser_zh.replace("，按未知处理", "").replace("按未知处理", "")
+    return refusal_zh(name, parser_zh)
 
 
 def parse(form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -47,6 +47,38 @@ def test_bad_firm_input_is_a_422_with_chinese_and_english(client, payload, code)
     assert error["code"] == code and error["message_zh"] and error["message_en"]
 
 
+def test_an_impossible_value_is_refused_unless_lenient_and_a_warning_never_is(client, accounts):
+    bad = {**FIRM, "employees": -5, "region_code": "330106", "credit_code": "91330106MA2F0000X"}
+    refused = client.post("/api/v1/assess?actions=false", json=bad)
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["code"] == "invalid_firm" and set(error["fields"]) == {"employees", "credit_code"}
+    employees = next(d for d in error["details"] if d["field"] == "employees")
+    assert employees == {
+        "field": "employees",
+        "value": "-5",
+        "message_zh": "不能为负数",
+        "message_en": employees["message_en"],
+    }
+    assert "按未知处理" not in error["message_zh"]
+    lenient = client.post("/api/v1/assess?actions=false&lenient=true", json=bad)
+    assert lenient.status_code == 200
+    issues = {i["field"]: i["severity"] for i in lenient.json()["input_issues"]}
+    assert issues == {"employees": "error", "credit_code": "error"}  # scored as unknown, said so
+    # a founding date in the future is a warning: scored, never refused
+    future = client.post(
+        "/api/v1/assess?actions=false", json={**FIRM, "registered_on": "2099-01-01"}
+    )
+    assert future.status_code == 200
+    assert [i["severity"] for i in future.json()["input_issues"]] == ["warning"]
+    # the same rule where a firm is stored, and in what-if
+    headers = {"X-CSRF-Token": login(client, "firm_a")}
+    stored = client.post("/api/v1/firms", json={"firm": bad}, headers=headers)
+    assert stored.status_code == 422 and stored.json()["error"]["code"] == "invalid_firm"
+    what_if = client.post("/api/v1/what-if", json={"firm": FIRM, "changes": {"employees": -1}})
+    assert what_if.status_code == 422 and what_if.json()["error"]["fields"] == ["employees"]
+
+
 def test_broken_json_is_a_4xx_not_a_500(client):
     response = client.post(
         "/api/v1/assess", content=b"{not json", headers={"content-type": "application/json"}
@@ -276,7 +308,10 @@ def test_concurrent_assess_requests_are_batched_and_each_gets_its_own_result(app
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             return await asyncio.gather(
                 *(
-                    c.post("/api/v1/assess", json=f.model_dump(mode="json", exclude_none=True))
+                    c.post(
+                        "/api/v1/assess?lenient=true",
+                        json=f.model_dump(mode="json", exclude_none=True),
+                    )
                     for f in firms
                 )
             )
