@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Security
+from fastapi.security import APIKeyCookie, HTTPBearer
 from sqlmodel import Session, select
 
 from service.config import Settings
@@ -81,7 +82,20 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
-def current_user(user: OptionalUser) -> User:
+# Declared for the OpenAPI document (what /docs offers); optional_user does the checking
+BEARER = HTTPBearer(auto_error=False, description="an API token from /api/v1/tokens")
+COOKIE = APIKeyCookie(
+    name="tiering_session",
+    auto_error=False,
+    description="the signed-in session; unsafe methods need the X-CSRF-Token header",
+)
+
+
+def current_user(
+    user: OptionalUser,
+    _bearer: Annotated[object, Security(BEARER)] = None,
+    _cookie: Annotated[object, Security(COOKIE)] = None,
+) -> User:
     if user is None:
         raise ApiError(401, "unauthenticated", "请先登录", "authentication required")
     return user

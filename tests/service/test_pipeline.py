@@ -92,6 +92,7 @@ def test_a_firm_saved_with_a_malformed_region_is_refused(client, accounts):
 def test_bureau_sees_a_firm_by_its_validated_region(app, accounts, settings):
     from sqlmodel import Session
 
+    from scoring.api import InputError
     from service.db import engine_for
     from service.models import Firm, User
     from service.store import assess_and_store, visible_firms
@@ -100,8 +101,13 @@ def test_bureau_sees_a_firm_by_its_validated_region(app, accounts, settings):
         owner = session.exec(User.__table__.select().where(User.username == "firm_a")).first()
         user = session.get(User, owner.id)
         good = assess_and_store(session, user, {**FIRM, "name": "甲", "region_code": "330106"})
-        # a form that slipped a malformed code past the API model: stored as unknown
-        bad = assess_and_store(session, user, {**FIRM, "name": "乙", "region_code": "33"})
+        # a malformed code that slipped past the API model is refused by the input rule...
+        with pytest.raises(InputError):
+            assess_and_store(session, user, {**FIRM, "name": "乙", "region_code": "33"})
+        # ...and when asked to be lenient, stored as unknown: never seen by the wrong bureau
+        bad = assess_and_store(
+            session, user, {**FIRM, "name": "乙", "region_code": "33"}, lenient=True
+        )
         bureau = session.exec(User.__table__.select().where(User.username == "bureau")).first()
         bureau = session.get(User, bureau.id)
         seen = {f.name for f in session.exec(visible_firms(bureau)).all()}

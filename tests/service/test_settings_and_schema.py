@@ -54,3 +54,29 @@ def test_migrations_match_the_models_and_go_down_and_up(db_url):
         "target",
     } <= tables
     engine.dispose()
+
+
+def test_the_openapi_document_declares_the_schemes_and_the_error_body(client):
+    doc = client.get("/api/v1/openapi.json").json()
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["HTTPBearer"]["scheme"] == "bearer"
+    assert schemes["APIKeyCookie"] == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "tiering_session",
+        "description": schemes["APIKeyCookie"]["description"],
+    }
+    firms = doc["paths"]["/api/v1/firms"]["get"]
+    assert {"HTTPBearer": []} in firms["security"]
+    for status in ("401", "403", "422"):
+        ref = firms["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.endswith("/ErrorBody")
+    error = doc["components"]["schemas"]["ErrorDetail"]["properties"]
+    assert {"code", "message_zh", "message_en", "details"} <= set(error)
+    # what the API really sends has that shape
+    body = client.get("/api/v1/firms").json()
+    assert client.get("/api/v1/firms").status_code == 401
+    assert set(body) == {"error"} and {"code", "message_zh", "message_en"} <= set(body["error"])
+    # lenient is documented where one firm's values come in
+    assess = doc["paths"]["/api/v1/assess"]["post"]
+    assert "lenient" in {p["name"] for p in assess["parameters"]}
