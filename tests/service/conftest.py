@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+import socket
+import subprocess
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -157,3 +160,24 @@ def client_for(app, username: str | None) -> tuple[TestClient, str | None]:
     c = TestClient(app)
     token = login(c, username) if username else None
     return c, token
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_listening(port: int, proc: subprocess.Popen, log=None, seconds: float = 90) -> None:
+    """Until `tiering serve` in ``proc`` accepts connections on ``port`` (its log, if any, in
+    the error when it exits first)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError as exc:
+            if proc.poll() is not None:
+                raise RuntimeError(log.read_text() if log else "the server exited") from exc
+            time.sleep(0.3)
+    raise RuntimeError(f"nothing listening on port {port} after {seconds:g} s")

@@ -7,10 +7,8 @@ these on a machine without chromium; CI installs it.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,23 +16,18 @@ from playwright.sync_api import expect
 from python_calamine import CalamineWorkbook
 
 from tests.conftest import ROOT
+from tests.service.conftest import free_port, wait_until_listening
 
 CHROMIUM = os.environ.get("TIERING_TEST_BROWSER", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "out" / "browser"
 pytestmark = pytest.mark.skipif(CHROMIUM == "none", reason="TIERING_TEST_BROWSER=none")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`tiering serve` on a fresh SQLite database with the demo data and a worker thread."""
     var = tmp_path_factory.mktemp("browser-var")
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         TIERING_ENVIRONMENT="test",
@@ -52,15 +45,7 @@ def server(tmp_path_factory):
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError as exc:
-            if proc.poll() is not None:
-                raise RuntimeError((var / "server.log").read_text()) from exc
-            time.sleep(0.3)
+    wait_until_listening(port, proc, var / "server.log")
     yield url
     proc.terminate()
     proc.wait(10)

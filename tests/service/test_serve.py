@@ -6,7 +6,6 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import urllib.parse
 import urllib.request
 
 from tests.conftest import ROOT
+from tests.service.conftest import free_port, wait_until_listening
 
 
 def _children(pid: int) -> set[int]:
@@ -45,9 +45,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_sigterm_stops_the_pdf_renderer_with_the_server(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = dict(
         os.environ,
         TIERING_ENVIRONMENT="development",
@@ -63,14 +61,7 @@ def test_sigterm_stops_the_pdf_renderer_with_the_server(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert server.poll() is None, "the server did not start"
-                time.sleep(0.3)
+        wait_until_listening(port, server)
         opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
         )
