@@ -30,6 +30,7 @@ from service.config import Settings
 from service.db import engine_for
 from service.models import BatchChunk, BatchJob, now
 from service.pool_import import Importer
+from service.training import Trainer
 from service.uploads import LeaseLost, result_path, upload_path
 
 log = logging.getLogger("tiering.worker")
@@ -144,6 +145,9 @@ class Worker:
     def _process(self, session: Session, job: BatchJob) -> None:
         if job.kind == "import":
             Importer(self, session, job).run()
+            return
+        if job.kind == "train":
+            Trainer(self, session, job).run()
             return
         settings = self.settings
         limits = Limits(max_bytes=settings.upload_max_bytes, max_rows=settings.batch_max_rows)

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 import reports
 from scoring.models import Assessment as Result
 from service import pool as pools
-from service import store
+from service import store, training
 from service.errors import ApiError
 from service.pool import attachment
 
@@ -39,9 +39,9 @@ async def _pdf(make, filename: str) -> Response:
     return Response(data, media_type=PDF, headers=attachment(filename))
 
 
-async def pool_report(session, user, filters) -> Response:
+async def pool_report(session, settings, user, filters) -> Response:
     """The briefing of the pool a bureau user sees, as filtered, with its targets."""
-    everything = store.pool_frame(session, user)
+    everything = training.pool_of(session, settings, user)
     view = pools.apply(everything, filters)
     targets = store.target_progress(session, user, everything)
     region = "区划 " + "、".join(user.regions()) if user.regions() else "全部企业"

@@ -76,3 +76,19 @@ def test_top_actions_are_gaps_sorted_by_gain_and_never_negative(trained):
         assert all(g >= -1e-9 for g in gains), result
         seen += bool(result["actions"])
     assert seen > 0
+
+
+def test_a_panel_without_a_ladders_status_trains_the_others_and_reports_progress():
+    """A bureau's pool has no 小巨人 or gazelle lists (no such input field): those ladders
+    get no model, the others train, and every step is reported."""
+    panel = simulate_panel(500, 4, seed=3).drop(columns=["is_gazelle", "is_little_giant"])
+    steps = []
+    bundle = train(
+        panel, trained_on="pool", synthetic=True, progress=lambda d, t: steps.append((d, t))
+    )
+    assert steps == [(i, 24) for i in range(1, 25)]
+    assert bundle.models and not any(
+        k.split("/")[0] in ("gazelle", "little_giant") for k in bundle.models
+    )
+    skipped = {r["ladder"] for r in bundle.meta["evaluation"] if r.get("model_auc") is None}
+    assert {"gazelle", "little_giant"} <= skipped

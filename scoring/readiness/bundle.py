@@ -256,16 +256,29 @@ def train(
     synthetic: bool,
     horizons=HORIZONS,
     evaluate_first: bool = True,
+    progress=None,
 ) -> ReadinessBundle:
-    """Evaluate on held-out firms and years, then fit every (ladder, horizon) on all labels."""
+    """Evaluate on held-out firms and years, then fit every (ladder, horizon) on all labels.
+    ``progress(done, total)`` hears of each step (evaluating or fitting one ladder and
+    horizon): a job shows it and renews its lease."""
     panel = check_panel(panel)
-    report = evaluate(panel, horizons=horizons) if evaluate_first else None
+    total = len(LADDERS) * len(horizons) * (2 if evaluate_first else 1)
+    done = 0
+
+    def step():
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    report = evaluate(panel, horizons=horizons, progress=step) if evaluate_first else None
     withheld = _withheld(report)
     X = build_features(panel)
     labels = derive_labels(panel, horizons)
     models = {}
     for ladder in LADDERS:
         for h in horizons:
+            step()
             y = labels[f"{ladder}_in_{h}y"]
             known = y.notna()
             if y[known].nunique() < 2 or y[known].sum() < 10:

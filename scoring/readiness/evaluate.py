@@ -39,6 +39,8 @@ def test_firm(firm_ids: pd.Series) -> np.ndarray:
 def split(panel: pd.DataFrame, labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Train: other firms, years before the last labelled year. Test: held-out firms, that year."""
     known = labels.notna().to_numpy()
+    if not known.any():  # no status for this ladder (e.g. a pool without 小巨人 lists)
+        return known, known
     years = panel["fiscal_year"].to_numpy()
     last = years[known].max()
     held_out = test_firm(panel["firm_id"])
@@ -88,9 +90,10 @@ def reliability_bins(y, p, bins: int = 10) -> pd.DataFrame:
     ).reset_index()
 
 
-def evaluate(panel: pd.DataFrame, ladders=LADDERS, horizons=(1, 2)) -> Report:
+def evaluate(panel: pd.DataFrame, ladders=LADDERS, horizons=(1, 2), progress=None) -> Report:
     """AUC, Brier score and ECE of the model and both baselines per (ladder, horizon), the
-    model's metrics per slice, and its reliability bins."""
+    model's metrics per slice, and its reliability bins. ``progress()`` is called after each
+    (ladder, horizon), e.g. to renew a job's lease."""
     panel = check_panel(panel)
     X = build_features(panel)
     labels = derive_labels(panel, horizons)
@@ -98,6 +101,8 @@ def evaluate(panel: pd.DataFrame, ladders=LADDERS, horizons=(1, 2)) -> Report:
     rows, slices, bins = [], [], []
     for ladder in ladders:
         for h in horizons:
+            if progress is not None:
+                progress()
             y = labels[f"{ladder}_in_{h}y"]
             train, test = split(panel, y)
             if y[train].sum() < 10 or y[train].nunique() < 2 or y[test].nunique() < 2:

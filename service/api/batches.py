@@ -19,7 +19,7 @@ router = APIRouter(tags=["batches"])
 
 class JobPublic(BaseModel):
     id: str
-    kind: str  # score | import (into the bureau's pool)
+    kind: str  # score | import (into the bureau's pool) | train (readiness on the pool)
     source_job_id: str | None = None
     original_name: str
     file_format: str

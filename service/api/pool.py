@@ -9,9 +9,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from scoring import LADDERS
-from service import audit, reporting, store
+from service import audit, reporting, store, training
 from service import pool as pools
-from service.deps import BureauUser, Id, SessionDep
+from service.api.batches import JobPublic
+from service.deps import BureauUser, Id, SessionDep, SettingsDep
 from service.errors import not_found
 from service.models import Target
 
@@ -39,28 +40,44 @@ class TargetCreate(BaseModel):
 
 @router.get("/pool")
 def pool_overview(
-    user: BureauUser, session: SessionDep, f: pools.Filters = Depends(filters)
+    user: BureauUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    f: pools.Filters = Depends(filters),
 ) -> dict[str, Any]:
-    """Counts per ladder and status, the near-threshold list and target progress."""
-    everything = store.pool_frame(session, user)
+    """Counts per ladder and status, the near-threshold list, the firms to visit first (by
+    the readiness model in use: the bureau's enabled one, else the service's) and target
+    progress."""
+    everything = training.pool_of(session, settings, user)
     view = pools.apply(everything, f)
     return {
         "firms": len(view),
         "funnel": pools.funnel(view),
         "near": pools.near_list(view, f.clean().ladder),
+        "visit_first": pools.visit_first(view),
         "targets": store.target_progress(session, user, everything),
     }
 
 
 @router.get("/pool/export.xlsx", response_class=Response)
-def pool_export(user: BureauUser, session: SessionDep, f: pools.Filters = Depends(filters)):
-    return pools.export_response(pools.apply(store.pool_frame(session, user), f))
+def pool_export(
+    user: BureauUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    f: pools.Filters = Depends(filters),
+):
+    return pools.export_response(pools.apply(training.pool_of(session, settings, user), f))
 
 
 @router.get("/pool/report.pdf", response_class=Response)
-async def pool_report(user: BureauUser, session: SessionDep, f: pools.Filters = Depends(filters)):
+async def pool_report(
+    user: BureauUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    f: pools.Filters = Depends(filters),
+):
     """The pool briefing (区域科技企业梯度培育分析报告) of the filtered pool, as PDF."""
-    return await reporting.pool_report(session, user, f)
+    return await reporting.pool_report(session, settings, user, f)
 
 
 @router.post("/targets", status_code=201)
@@ -77,4 +94,53 @@ def delete_target(target_id: Id, user: BureauUser, session: SessionDep):
     session.delete(target)
     audit.record(session, user, "target.delete", "target", target_id)
     session.commit()
+    return Response(status_code=204)
+
+
+class ModelVersion(BaseModel):
+    """One of the bureau's readiness model versions (its model card's facts)."""
+
+    version: str
+    created: str
+    trained_on: str
+    synthetic: bool
+    current: bool
+    rows: int | None = None
+    firms: int | None = None
+    years: list[int] = []
+    models: list[str] = []  # "ladder/horizon" pairs that give a figure
+    evaluation: list[dict[str, Any]] = []
+    criteria_versions: list[str] = []
+
+
+@router.get("/pool/models", response_model=list[ModelVersion])
+def model_versions(user: BureauUser, settings: SettingsDep):
+    """The bureau's own readiness models, newest first; ``current`` marks the enabled one
+    (none enabled: the service's model gives the pool's figures)."""
+    return training.versions(settings, user)
+
+
+@router.post("/pool/models/train", response_model=JobPublic, status_code=202)
+def train_model(user: BureauUser, session: SessionDep, settings: SettingsDep):
+    """Queue retraining on the pool's yearly snapshots (poll ``GET /batches/{id}``; 409
+    ``not_ready`` when the pool has under two fiscal years or too few firms gaining a
+    ladder). The new version is not enabled by itself."""
+    return JobPublic.of(training.start_training(session, settings, user))
+
+
+@router.get("/pool/models/{version}", response_model=ModelVersion)
+def model_version(version: str, user: BureauUser, settings: SettingsDep):
+    return training.card(settings, user, version)
+
+
+@router.post("/pool/models/{version}/use", response_model=ModelVersion)
+def use_model(version: str, user: BureauUser, session: SessionDep, settings: SettingsDep):
+    """Enable a version: the pool's readiness figures come from it from now on."""
+    return training.enable(session, settings, user, version)
+
+
+@router.delete("/pool/models/current", status_code=204)
+def default_model(user: BureauUser, session: SessionDep, settings: SettingsDep):
+    """Back to the service's model (the bureau's versions are kept)."""
+    training.disable(session, settings, user)
     return Response(status_code=204)

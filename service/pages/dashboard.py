@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from scoring import LADDERS
 from scoring.readiness.predict import current_bundle, model_label
 from service import pool as pools
-from service import reporting, store
+from service import reporting, store, training
 from service.api.pool import filters
-from service.deps import CsrfChecked, Id, SessionDep
+from service.deps import CsrfChecked, Id, SessionDep, SettingsDep
 from service.errors import ApiError
 from service.pages.common import PageUser, login_redirect
 from service.pages.render import render
@@ -29,11 +29,15 @@ def _bureau(request: Request, user):
 
 @router.get("/dashboard")
 def dashboard(
-    request: Request, user: PageUser, session: SessionDep, f: pools.Filters = Depends(filters)
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    f: pools.Filters = Depends(filters),
 ):
     if (redirect := _bureau(request, user)) is not None:
         return redirect
-    everything = store.pool_frame(session, user)
+    everything = training.pool_of(session, settings, user)
     view = pools.apply(everything, f)
     f = f.clean()
     return render(
@@ -46,7 +50,10 @@ def dashboard(
             "funnel": pools.funnel(view),
             "near": pools.near_list(view, f.ladder)[:PAGE_ROWS],
             "visit": pools.visit_first(view),
-            "model_label": model_label(bundle) if (bundle := current_bundle()) else "",
+            "model_label": model_label(bundle)
+            if (bundle := training.current_model(settings, user) or current_bundle())
+            else "",
+            "models": training.versions(settings, user),
             "firms": view.head(PAGE_ROWS).to_dict("records"),
             "targets": store.target_progress(session, user, everything),
             "query": request.url.query,
@@ -56,20 +63,28 @@ def dashboard(
 
 @router.get("/dashboard/report.pdf")
 async def report(
-    request: Request, user: PageUser, session: SessionDep, f: pools.Filters = Depends(filters)
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    f: pools.Filters = Depends(filters),
 ):
     if (redirect := _bureau(request, user)) is not None:
         return redirect
-    return await reporting.pool_report(session, user, f)
+    return await reporting.pool_report(session, settings, user, f)
 
 
 @router.get("/dashboard/export.xlsx")
 def export(
-    request: Request, user: PageUser, session: SessionDep, f: pools.Filters = Depends(filters)
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    f: pools.Filters = Depends(filters),
 ):
     if (redirect := _bureau(request, user)) is not None:
         return redirect
-    return pools.export_response(pools.apply(store.pool_frame(session, user), f))
+    return pools.export_response(pools.apply(training.pool_of(session, settings, user), f))
 
 
 @router.post("/dashboard/targets", dependencies=[CsrfChecked])
@@ -98,3 +113,50 @@ def firm_detail(firm_id: Id, request: Request, user: PageUser, session: SessionD
     if firm.latest_assessment_id is None:
         raise ApiError(404, "not_found", "该企业尚无评价", "no assessment yet")
     return RedirectResponse(f"/assessments/{firm.latest_assessment_id}", status_code=303)
+
+
+@router.post("/dashboard/models/train", dependencies=[CsrfChecked])
+def train_model(request: Request, user: PageUser, session: SessionDep, settings: SettingsDep):
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    job = training.start_training(session, settings, user)
+    return RedirectResponse(f"/batch/{job.id}", status_code=303)
+
+
+@router.get("/dashboard/models/{version}")
+def model_card(
+    version: str, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+):
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    meta = training.card(settings, user, version)
+    return render(request, "model_card.html", {"m": meta, **training.card_rows(meta)})
+
+
+@router.get("/dashboard/models/{version}/reliability.svg")
+def model_reliability(version: str, request: Request, user: PageUser, settings: SettingsDep):
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    training.card(settings, user, version)  # 404 unless it is this bureau's version
+    path = training.models_dir(settings, user) / version / "reliability.svg"
+    if not path.exists():
+        raise ApiError(404, "not_found", "该模型没有校准图", "no reliability chart")
+    return Response(path.read_bytes(), media_type="image/svg+xml")
+
+
+@router.post("/dashboard/models/default", dependencies=[CsrfChecked])
+def model_default(request: Request, user: PageUser, session: SessionDep, settings: SettingsDep):
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    training.disable(session, settings, user)
+    return RedirectResponse("/dashboard#models", status_code=303)
+
+
+@router.post("/dashboard/models/{version}/use", dependencies=[CsrfChecked])
+def model_use(
+    version: str, request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+):
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    training.enable(session, settings, user, version)
+    return RedirectResponse("/dashboard#models", status_code=303)

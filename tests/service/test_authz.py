@@ -49,6 +49,12 @@ MATRIX = [
         [401, 403, 403, 201, 201, 201],
     ),
     ("DELETE", "/api/v1/targets/{target}", None, [401, 403, 403, 204, 404, 404]),
+    # readiness models: a bureau's own; the world's pool holds one fiscal year, too few to train
+    ("GET", "/api/v1/pool/models", None, [401, 403, 403, 200, 200, 200]),
+    ("POST", "/api/v1/pool/models/train", None, [401, 403, 403, 409, 409, 409]),
+    ("GET", "/api/v1/pool/models/{version}", None, [401, 403, 403, 404, 404, 404]),
+    ("POST", "/api/v1/pool/models/{version}/use", None, [401, 403, 403, 404, 404, 404]),
+    ("DELETE", "/api/v1/pool/models/current", None, [401, 403, 403, 204, 204, 204]),
     ("GET", "/api/v1/tokens", None, [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/tokens", {"name": "x"}, [401, 201, 201, 201, 201, 201]),
     ("DELETE", "/api/v1/tokens/{token}", None, [401, 204, 404, 404, 404, 404]),
@@ -71,6 +77,8 @@ MATRIX = [
     ("GET", "/dashboard/export.xlsx", None, [303, 403, 403, 200, 200, 200]),
     ("GET", "/dashboard/report.pdf", None, [303, 403, 403, 200, 200, 200]),
     ("GET", "/dashboard/firms/{firm}", None, [303, 403, 403, 303, 404, 303]),
+    ("GET", "/dashboard/models/{version}", None, [303, 403, 403, 404, 404, 404]),
+    ("GET", "/dashboard/models/{version}/reliability.svg", None, [303, 403, 403, 404, 404, 404]),
 ]
 # form posts are covered with their CSRF tokens in test_pages.py
 FORM_ROUTES = {
@@ -90,6 +98,9 @@ FORM_ROUTES = {
     ("POST", "/admin/users"),
     ("POST", "/admin/users/{user_id}/active"),
     ("POST", "/admin/users/{user_id}/reset"),
+    ("POST", "/dashboard/models/train"),
+    ("POST", "/dashboard/models/default"),
+    ("POST", "/dashboard/models/{version}/use"),
 }
 
 
@@ -119,6 +130,7 @@ def world(app, accounts, settings):
         "job": job["id"],
         "target": target["id"],
         "token": token["id"],
+        "version": "0123456789ab",  # no bureau has it
     }
 
 
