@@ -207,7 +207,7 @@ def write_xlsx(
         "未评价行",
         _blank_nan(neutralize(rejected)) if len(rejected) else [{"说明": "全部行均已评价"}],
         header_format=header,
-        column_formats=row_number,
+        column_formats=row_number if len(rejected) else None,
         column_width=16,
     )
     book.sheet(
@@ -215,7 +215,7 @@ def write_xlsx(
         _blank_nan(neutralize(gaps)) if len(gaps) else [{"说明": "没有未满足的规则"}],
         autofilter=True,
         header_format=header,
-        column_formats=row_number,
+        column_formats=row_number if len(gaps) else None,
         column_width=16,
     )
     book.sheet(
@@ -223,7 +223,7 @@ def write_xlsx(
         _blank_nan(neutralize(near)) if len(near) else [{"说明": "没有只差一项条件的企业"}],
         autofilter=True,
         header_format=header,
-        column_formats=row_number,
+        column_formats=row_number if len(near) else None,
         column_width=16,
     )
     summary = [
