@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -18,6 +19,14 @@ from service.pages.render import error_page
 from service.security import DOCS_CSP, SECURITY_HEADERS
 
 STATIC = __import__("pathlib").Path(__file__).resolve().parent / "static"
+DOCS_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>tiering API 文档</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/swagger/init.js"></script></body></html>
+"""
 
 
 @asynccontextmanager
@@ -36,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Where a firm stands on China's technology-enterprise ladders, why, and what "
         "it lacks. Errors are JSON with a code and messages in Chinese and English.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served below from local assets (service/static/swagger)
         redoc_url=None,
         lifespan=_lifespan,
     )
@@ -68,5 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_PAGE)
+
     current_bundle()  # the readiness model loads once per process, not in the first request
     return app
