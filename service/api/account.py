@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import select
 
 from service import audit
+from service.api.responses import NOT_FOUND
 from service.deps import AdminUser, CurrentUser, Id, SessionDep
 from service.errors import not_found
 from service.models import ApiToken
@@ -73,7 +74,7 @@ def list_tokens(user: CurrentUser, session: SessionDep):
     return session.exec(select(ApiToken).where(ApiToken.user_id == user.id)).all()
 
 
-@router.delete("/tokens/{token_id}", status_code=204)
+@router.delete("/tokens/{token_id}", status_code=204, responses=NOT_FOUND)
 def revoke_token(token_id: Id, user: CurrentUser, session: SessionDep):
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:

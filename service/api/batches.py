@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlmodel import select
 
 from service import pool_import, uploads
+from service.api.responses import BAD_FILE, NOT_FOUND, NOT_READY
 from service.deps import BureauUser, CurrentUser, SessionDep, SettingsDep
 from service.models import BatchJob
 
@@ -44,7 +45,7 @@ class JobPublic(BaseModel):
         return out
 
 
-@router.post("/batches", response_model=JobPublic, status_code=202)
+@router.post("/batches", response_model=JobPublic, status_code=202, responses=BAD_FILE)
 async def upload(
     user: CurrentUser,
     session: SessionDep,
@@ -68,17 +69,26 @@ def list_jobs(user: CurrentUser, session: SessionDep):
     return [JobPublic.of(j) for j in rows]
 
 
-@router.get("/batches/{job_id}", response_model=JobPublic)
+@router.get("/batches/{job_id}", response_model=JobPublic, responses=NOT_FOUND)
 def job_status(job_id: str, user: CurrentUser, session: SessionDep):
     return JobPublic.of(uploads.get_job(session, user, job_id))
 
 
-@router.get("/batches/{job_id}/result.xlsx", response_class=FileResponse)
+@router.get(
+    "/batches/{job_id}/result.xlsx",
+    response_class=FileResponse,
+    responses={**NOT_FOUND, **NOT_READY},
+)
 def job_result(job_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
     return uploads.result_file(session, user, settings, job_id)
 
 
-@router.post("/batches/{job_id}/import", response_model=JobPublic, status_code=202)
+@router.post(
+    "/batches/{job_id}/import",
+    response_model=JobPublic,
+    status_code=202,
+    responses={**NOT_FOUND, **NOT_READY},
+)
 def import_job(job_id: str, user: BureauUser, session: SessionDep):
     """Queue the import of a finished scoring job into the bureau's pool: one dated snapshot
     per firm of the bureau's region (poll ``GET /batches/{id}`` of the returned job; its

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from scoring import LADDERS
 from scoring.rulesets import RuleSet, load_all
+from service.api.responses import NOT_FOUND
 from service.errors import ApiError
 
 router = APIRouter(tags=["criteria"])
@@ -33,7 +34,7 @@ def criteria(on: dt.date | None = None) -> list[dict[str, Any]]:
     return [ruleset_json(rs, day) for rs in load_all()]
 
 
-@router.get("/criteria/{ladder}")
+@router.get("/criteria/{ladder}", responses=NOT_FOUND)
 def ladder_criteria(ladder: str, on: dt.date | None = None) -> list[dict[str, Any]]:
     """The rule sets of one ladder (all versions and regions)."""
     if ladder not in LADDERS:

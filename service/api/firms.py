@@ -13,6 +13,7 @@ from sqlmodel import func, select
 from scoring.models import Firm as FirmInput
 from scoring.options import Options
 from service import reporting, store
+from service.api.responses import NOT_FOUND
 from service.deps import LENIENT, CurrentUser, Id, SessionDep
 from service.models import Firm
 
@@ -120,7 +121,7 @@ def list_firms(
     )
 
 
-@router.get("/firms/{firm_id}", response_model=FirmPublic)
+@router.get("/firms/{firm_id}", response_model=FirmPublic, responses=NOT_FOUND)
 def read_firm(firm_id: Id, user: CurrentUser, session: SessionDep):
     """A firm; someone other than its owner sees the inputs of its latest shared assessment."""
     firm = store.get_firm(session, user, firm_id)
@@ -129,7 +130,12 @@ def read_firm(firm_id: Id, user: CurrentUser, session: SessionDep):
     return out
 
 
-@router.post("/firms/{firm_id}/assessments", response_model=AssessmentPublic, status_code=201)
+@router.post(
+    "/firms/{firm_id}/assessments",
+    response_model=AssessmentPublic,
+    status_code=201,
+    responses=NOT_FOUND,
+)
 def reassess(
     firm_id: Id, body: Reassess, user: CurrentUser, session: SessionDep, lenient: bool = LENIENT
 ):
@@ -154,18 +160,20 @@ def reassess(
     )
 
 
-@router.get("/firms/{firm_id}/assessments", response_model=list[AssessmentSummary])
+@router.get(
+    "/firms/{firm_id}/assessments", response_model=list[AssessmentSummary], responses=NOT_FOUND
+)
 def firm_assessments(firm_id: Id, user: CurrentUser, session: SessionDep):
     """The firm's history: every assessment the user may see, newest fiscal year first."""
     return store.firm_assessments(session, user, store.get_firm(session, user, firm_id))
 
 
-@router.get("/assessments/{assessment_id}", response_model=AssessmentPublic)
+@router.get("/assessments/{assessment_id}", response_model=AssessmentPublic, responses=NOT_FOUND)
 def read_assessment(assessment_id: Id, user: CurrentUser, session: SessionDep):
     return store.get_assessment(session, user, assessment_id)
 
 
-@router.get("/assessments/{assessment_id}/report.pdf", response_class=Response)
+@router.get("/assessments/{assessment_id}/report.pdf", response_class=Response, responses=NOT_FOUND)
 async def assessment_report(assessment_id: Id, user: CurrentUser, session: SessionDep):
     """The firm guidance report (企业梯度培育诊断报告) of a stored assessment, as PDF."""
     row = store.get_assessment(session, user, assessment_id)

@@ -12,6 +12,7 @@ from scoring import LADDERS
 from service import audit, reporting, store, training
 from service import pool as pools
 from service.api.batches import JobPublic
+from service.api.responses import NOT_FOUND, NOT_READY
 from service.deps import BureauUser, Id, SessionDep, SettingsDep
 from service.errors import not_found
 from service.models import Target
@@ -86,7 +87,7 @@ def create_target(body: TargetCreate, user: BureauUser, session: SessionDep) -> 
     return store.create_target(session, user, **body.model_dump()).model_dump(mode="json")
 
 
-@router.delete("/targets/{target_id}", status_code=204)
+@router.delete("/targets/{target_id}", status_code=204, responses=NOT_FOUND)
 def delete_target(target_id: Id, user: BureauUser, session: SessionDep):
     target = session.get(Target, target_id)
     if target is None or target.owner_id != user.id:
@@ -120,7 +121,7 @@ def model_versions(user: BureauUser, settings: SettingsDep):
     return training.versions(settings, user)
 
 
-@router.post("/pool/models/train", response_model=JobPublic, status_code=202)
+@router.post("/pool/models/train", response_model=JobPublic, status_code=202, responses=NOT_READY)
 def train_model(user: BureauUser, session: SessionDep, settings: SettingsDep):
     """Queue retraining on the pool's yearly snapshots (poll ``GET /batches/{id}``; 409
     ``not_ready`` when the pool has under two fiscal years or too few firms gaining a
@@ -128,12 +129,12 @@ def train_model(user: BureauUser, session: SessionDep, settings: SettingsDep):
     return JobPublic.of(training.start_training(session, settings, user))
 
 
-@router.get("/pool/models/{version}", response_model=ModelVersion)
+@router.get("/pool/models/{version}", response_model=ModelVersion, responses=NOT_FOUND)
 def model_version(version: str, user: BureauUser, settings: SettingsDep):
     return training.card(settings, user, version)
 
 
-@router.post("/pool/models/{version}/use", response_model=ModelVersion)
+@router.post("/pool/models/{version}/use", response_model=ModelVersion, responses=NOT_FOUND)
 def use_model(version: str, user: BureauUser, session: SessionDep, settings: SettingsDep):
     """Enable a version: the pool's readiness figures come from it from now on."""
     return training.enable(session, settings, user, version)
