@@ -61,6 +61,7 @@ MATRIX = [
     # pages: anonymous is sent to the sign-in page (303)
     ("GET", "/", None, [200] * 6),
     ("GET", "/login", None, [200] * 6),
+    ("GET", "/docs", None, [200] * 6),
     ("GET", "/signup", None, [200] * 6),
     ("GET", "/assess/claim", None, [303] * 6),  # nothing pending: to the sign-in or /firms
     ("GET", "/admin", None, [303, 403, 403, 403, 403, 200]),
