@@ -14,6 +14,7 @@ from service.db import engine_for
 from service.errors import ApiError
 from service.models import ApiToken, User, now
 from service.security import csrf_ok, new_csrf_token, token_hash
+from service.store import require_bureau
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -105,9 +106,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def bureau_user(user: CurrentUser) -> User:
-    if user.role not in ("bureau", "admin"):
-        raise ApiError(403, "forbidden", "仅限科技管理部门账号", "bureau accounts only")
-    return user
+    return require_bureau(user)
 
 
 BureauUser = Annotated[User, Depends(bureau_user)]

@@ -37,8 +37,7 @@ SKIPPED_SHOWN = 50  # the job page lists this many rows not imported (the count 
 def start_import(session: Session, user: User, source_id: str) -> BatchJob:
     """Queue the import of a finished scoring job of the user's (once: importing the same job
     again returns the first import unless it failed)."""
-    if user.role not in ("bureau", "admin"):
-        raise ApiError(403, "forbidden", "仅限科技管理部门账号", "bureau accounts only")
+    store.require_bureau(user)
     source = get_job(session, user, source_id)
     if source.kind != "score" or source.status != "done":
         raise ApiError(

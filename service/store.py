@@ -48,6 +48,13 @@ def visible_firms(user: User):
     return query.where(Firm.owner_id == user.id)
 
 
+def require_bureau(user: User) -> User:
+    """Bureau-only operations (the pool, imports, readiness models): 403 for a firm user."""
+    if user.role not in ("bureau", "admin"):
+        raise ApiError(403, "forbidden", "仅限科技管理部门账号", "bureau accounts only")
+    return user
+
+
 def owns(user: User, firm: Firm) -> bool:
     return firm.owner_id == user.id
 

@@ -34,7 +34,7 @@ from service import audit
 from service.config import Settings
 from service.errors import ApiError
 from service.models import Assessment, BatchJob, Firm, User
-from service.store import pool_frame, visible_firms
+from service.store import pool_frame, require_bureau, visible_firms
 from service.uploads import LeaseLost
 
 MIN_GAINS = 10  # as bundle.train: fewer firms gaining a ladder gives it no model
@@ -53,11 +53,6 @@ def bureau_key(user: User) -> str:
 
 def models_dir(settings: Settings, user: User) -> Path:
     return Path(settings.data_dir) / "models" / bureau_key(user)
-
-
-def _require_bureau(user: User) -> None:
-    if user.role not in ("bureau", "admin"):
-        raise ApiError(403, "forbidden", "仅限科技管理部门账号", "bureau accounts only")
 
 
 def pool_panel(session: Session, user: User) -> pd.DataFrame:
@@ -125,7 +120,7 @@ def refusal(facts: dict) -> tuple[str, str] | None:
 def start_training(session: Session, settings: Settings, user: User) -> BatchJob:
     """Queue a training job on the user's pool (409 ``not_ready`` when the pool cannot train
     one; a training job already queued or running is returned instead of a second one)."""
-    _require_bureau(user)
+    require_bureau(user)
     running = session.exec(
         select(BatchJob).where(
             BatchJob.kind == "train",
@@ -221,7 +216,7 @@ def versions(settings: Settings, user: User) -> list[dict]:
 
 def card(settings: Settings, user: User, version: str) -> dict:
     """One version's meta (its model card's facts), 404 when the bureau has no such one."""
-    _require_bureau(user)
+    require_bureau(user)
     for meta in versions(settings, user):
         if VERSION.match(version) and meta.get("version") == version:
             return meta
@@ -266,7 +261,7 @@ def enable(session: Session, settings: Settings, user: User, version: str) -> di
 
 def disable(session: Session, settings: Settings, user: User) -> None:
     """Back to the service's model (the bureau's versions are kept)."""
-    _require_bureau(user)
+    require_bureau(user)
     current = models_dir(settings, user) / "CURRENT"
     if current.exists():
         current.unlink()

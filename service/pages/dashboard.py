@@ -22,8 +22,7 @@ PAGE_ROWS = 200
 def _bureau(request: Request, user):
     if user is None:
         return login_redirect(request)
-    if user.role not in ("bureau", "admin"):
-        raise ApiError(403, "forbidden", "仅限科技管理部门账号", "bureau accounts only")
+    store.require_bureau(user)
     return None
 
 
