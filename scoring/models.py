@@ -16,7 +16,7 @@ _PY_TYPES = {
     "number": float,
     "money": float,
     "bool": bool,
-    "date": dt.date,
+    "date": dt.date,  # IsoDate, see _firm_field
 }
 
 
@@ -27,6 +27,21 @@ def finite(value: float | None) -> float | None:
 
 
 Number = Annotated[float | None, AfterValidator(finite)]
+
+
+def _iso_date(value):
+    """A date is a date or 'YYYY-MM-DD': pydantic would also read 0 or 1700000000 as a Unix
+    time, and a founding date of 1970-01-01 from a stray number is worse than an error."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("a date, not a date and time")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        return dt.date.fromisoformat(value)
+    raise ValueError("a date is written YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 
 
 def _no_bool(value):
@@ -43,7 +58,7 @@ _PATTERNS = {"region_code": r"^\d{6}$"}
 
 
 def _firm_field(name: str, spec):
-    kind = _PY_TYPES[spec.type]
+    kind = IsoDate if spec.type == "date" else _PY_TYPES[spec.type]
     if spec.type in ("integer", "number", "money"):
         kind = Annotated[kind, BeforeValidator(_no_bool)]
     field = Field(

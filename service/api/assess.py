@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 import anyio
@@ -12,7 +11,7 @@ from pydantic import BaseModel, Field
 
 import scoring
 from scoring.api import WhatIf, refuse_unusable
-from scoring.models import Assessment, Firm
+from scoring.models import Assessment, Firm, IsoDate
 from scoring.options import Options
 from service.batching import AssessBatcher
 from service.deps import LENIENT
@@ -28,7 +27,7 @@ class WhatIfRequest(BaseModel):
         default_factory=dict,
         description='rule parameters, e.g. {"high_tech.rd_ratio.bands[0].min": 0.06}',
     )
-    as_of: dt.date | None = None
+    as_of: IsoDate | None = None
     mode: Literal["new", "review"] = "new"
 
 
@@ -49,7 +48,7 @@ BATCHER = AssessBatcher(SCORING)
 @router.post("/assess", response_model=Assessment)
 async def assess(
     firm: Firm,
-    as_of: dt.date | None = None,
+    as_of: IsoDate | None = None,
     mode: Literal["new", "review"] = "new",
     actions: bool = True,
     lenient: bool = LENIENT,

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from scoring import LADDERS
+from scoring.models import IsoDate
 from scoring.rulesets import RuleSet, load_all
 from service.api.responses import NOT_FOUND
 from service.errors import ApiError
@@ -28,14 +29,14 @@ def ruleset_json(rs: RuleSet, day: dt.date) -> dict[str, Any]:
 
 
 @router.get("/criteria")
-def criteria(on: dt.date | None = None) -> list[dict[str, Any]]:
+def criteria(on: IsoDate | None = None) -> list[dict[str, Any]]:
     """Every rule set, and whether it is in force on ``on`` (default today)."""
     day = on or dt.date.today()
     return [ruleset_json(rs, day) for rs in load_all()]
 
 
 @router.get("/criteria/{ladder}", responses=NOT_FOUND)
-def ladder_criteria(ladder: str, on: dt.date | None = None) -> list[dict[str, Any]]:
+def ladder_criteria(ladder: str, on: IsoDate | None = None) -> list[dict[str, Any]]:
     """The rule sets of one ladder (all versions and regions)."""
     if ladder not in LADDERS:
         raise ApiError(

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import func, select
 
 from scoring.models import Firm as FirmInput
+from scoring.models import IsoDate
 from scoring.options import Options
 from service import reporting, store
 from service.api.responses import NOT_FOUND
@@ -50,7 +51,7 @@ class AssessmentPublic(Authorship):
     criteria_versions: list[str]
     model_version: str | None
     mode: str
-    as_of: dt.date | None
+    as_of: IsoDate | None
     created_at: dt.datetime
     result: dict[str, Any]
 
@@ -65,7 +66,7 @@ class AssessmentSummary(Authorship):
 
 
 class AssessOptions(BaseModel):
-    as_of: dt.date | None = None
+    as_of: IsoDate | None = None
     mode: Literal["new", "review"] = "new"
 
     def options(self) -> Options:

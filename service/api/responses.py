@@ -26,11 +26,11 @@ def _error(text: str) -> dict:
 
 
 ERRORS = {
-    401: _error("not signed in, or an invalid API token"),
-    403: _error("signed in, but not allowed (role, region, CSRF)"),
     422: _error("the request cannot be used (each field named)"),
     429: _error("too many requests (Retry-After says when to try again)"),
 }
+UNAUTHENTICATED = {401: _error("not signed in, or an invalid API token")}
+FORBIDDEN = {403: _error("signed in, but not allowed (role, or CSRF on a cookie request)")}
 
 NOT_FOUND = {404: _error("no such record, or not the caller's (its existence is not disclosed)")}
 NOT_READY = {409: _error("not ready: the job has not finished, or the pool cannot train yet")}

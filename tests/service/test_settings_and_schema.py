@@ -68,7 +68,7 @@ def test_the_openapi_document_declares_the_schemes_and_the_error_body(client):
     }
     firms = doc["paths"]["/api/v1/firms"]["get"]
     assert {"HTTPBearer": []} in firms["security"]
-    for status in ("401", "403", "422"):
+    for status in ("401", "422"):
         ref = firms["responses"][status]["content"]["application/json"]["schema"]["$ref"]
         assert ref.endswith("/ErrorBody")
     error = doc["components"]["schemas"]["ErrorDetail"]["properties"]
@@ -80,3 +80,36 @@ def test_the_openapi_document_declares_the_schemes_and_the_error_body(client):
     # lenient is documented where one firm's values come in
     assess = doc["paths"]["/api/v1/assess"]["post"]
     assert "lenient" in {p["name"] for p in assess["parameters"]}
+
+
+def test_auth_errors_are_declared_only_where_they_can_happen(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    declared = {
+        (method.upper(), path): set(op["responses"])
+        for path, ops in paths.items()
+        for method, op in ops.items()
+    }
+    # stateless: no account, so neither 401 nor 403
+    for op in [
+        ("POST", "/api/v1/assess"),
+        ("POST", "/api/v1/what-if"),
+        ("GET", "/api/v1/criteria"),
+    ]:
+        assert not {"401", "403"} & declared[op], op
+    # a firm's own read: 401 but no 403 (another firm's record is a 404)
+    assert {"401", "404"} <= declared[("GET", "/api/v1/firms/{firm_id}")]
+    assert "403" not in declared[("GET", "/api/v1/firms/{firm_id}")]
+    # bureau-only, and any cookie write (CSRF): 403 too
+    assert {"401", "403"} <= declared[("GET", "/api/v1/pool")]
+    assert {"401", "403"} <= declared[("POST", "/api/v1/firms")]
+    assert client.post("/api/v1/what-if", json={}).status_code == 422
+
+
+@pytest.mark.parametrize("value", ["0", "1700000000", "20260101", "2026-01-01T00:00:00"])
+def test_a_date_parameter_is_a_calendar_date_not_a_unix_time(client, value):
+    assert client.get("/api/v1/criteria", params={"on": value}).status_code == 422
+    body = {"name": "甲", "registered_on": int(value) if value.isdigit() else value}
+    response = client.post("/api/v1/assess", params={"actions": "false"}, json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["loc"] == ["body", "registered_on"]
+    assert client.get("/api/v1/criteria", params={"on": "2026-01-01"}).status_code == 200
