@@ -32,7 +32,7 @@ from scoring.gaps import (
 )
 from scoring.options import Options
 from scoring.readiness.predict import resolve
-from scoring.vocabulary import LADDER_NAMES, PATH, STATUS_ZH
+from scoring.vocabulary import LADDER_NAMES, PATH, STATUS_ZH, STATUSES
 
 DEFAULT_LIMITS = Limits()
 XLSX_ROWS = 1_048_576  # rows in one Excel sheet, header included
@@ -98,7 +98,7 @@ class Summary:
             },
         ]
         for ladder in LADDERS:
-            for status in ("eligible", "ineligible", "undetermined"):
+            for status in STATUSES:
                 out.append(
                     {
                         "项目": f"{LADDER_NAMES[ladder][0]}·{STATUS_ZH[status]}",
@@ -135,10 +135,7 @@ class Summary:
     def text(self) -> str:
         lines = [f"输入 {self.rows_in} 行 = 已评价 {self.scored} 行 + 未评价 {self.rejected} 行"]
         for ladder in LADDERS:
-            parts = "  ".join(
-                f"{STATUS_ZH[s]} {self.status[ladder].get(s, 0)}"
-                for s in ("eligible", "ineligible", "undetermined")
-            )
+            parts = "  ".join(f"{STATUS_ZH[s]} {self.status[ladder].get(s, 0)}" for s in STATUSES)
             lines.append(f"  {LADDER_NAMES[ladder][0]}: {parts}")
         if self.near_any is not None:
             lines.append(f"  临近门槛：{self.near_any} 家（见“临近门槛”表）")
@@ -469,7 +466,14 @@ def _rejected_sheet(rejected: pd.DataFrame) -> pd.DataFrame:
         if not c.endswith(("_status", "_score", "_route", "_failed", "_missing"))
         and not c.endswith(("_readiness", "_readiness_24m"))
         and c
-        not in ("row_status", "gazelle_ruleset", "next_rung", "criteria_version", "readiness_model")
+        not in (
+            "row_status",
+            "gazelle_ruleset",
+            "next_rung",
+            "criteria_version",
+            "warnings",
+            "readiness_model",
+        )
     ]
     out = rejected[keep].rename(columns={"row_errors": "未评价原因"})
     return out

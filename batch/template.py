@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from scoring.fields import ENUMS, FIELDS
+from scoring.fields import DEFINITIONS_ZH, ENUMS, FIELDS
 from scoring.formatting import ENUM_ZH
 
 DATA_ROWS = 5000
@@ -44,6 +44,8 @@ def _note(name: str) -> str:
     note = kinds[spec.type]
     if spec.unit == "ratio":
         note = "百分比，如12.5"
+    if name in DEFINITIONS_ZH:
+        note += "；" + DEFINITIONS_ZH[name]
     return note + "；不清楚可留空"
 
 
@@ -134,7 +136,17 @@ def write_template(path: Path, panel: bool = False) -> None:
     ws.freeze_panes(1, 1)
     guide = wb.add_worksheet("字段说明")
     guide.write_row(
-        0, 0, ["列名", "字段名", "类型", "单位", "说明（英文，与公开数据契约一致）"], head
+        0,
+        0,
+        [
+            "列名",
+            "字段名",
+            "类型",
+            "单位",
+            "说明（英文，与公开数据契约一致）",
+            "中文说明（易错口径）",
+        ],
+        head,
     )
     for row, name in enumerate(names, start=1):
         if name in PANEL_COLUMNS:
@@ -143,8 +155,18 @@ def write_template(path: Path, panel: bool = False) -> None:
             continue
         spec = FIELDS[name]
         guide.write_row(
-            row, 0, [template_header(name), name, spec.type, spec.unit, spec.definition]
+            row,
+            0,
+            [
+                template_header(name),
+                name,
+                spec.type,
+                spec.unit,
+                spec.definition,
+                DEFINITIONS_ZH.get(name, ""),
+            ],
         )
     guide.set_column(0, 1, 28)
     guide.set_column(4, 4, 100)
+    guide.set_column(5, 5, 80)
     wb.close()

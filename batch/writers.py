@@ -36,6 +36,7 @@ OTHER_ZH = {
     "gazelle_ruleset": "瞪羚企业适用规则",
     "next_rung": "建议下一目标",
     "criteria_version": "规则版本",
+    "warnings": "提示（不影响结果）",
     "readiness_model": "晋级概率模型版本",
 }
 RISKY = r"^[=+\-@\t\r]"
@@ -193,6 +194,7 @@ def write_xlsx(
             {"type": "text", "criteria": "begins_with", "value": "符合", "format": green},
             {"type": "text", "criteria": "begins_with", "value": "不符合", "format": red},
             {"type": "text", "criteria": "begins_with", "value": "待定", "format": amber},
+            {"type": "text", "criteria": "begins_with", "value": "需人工", "format": amber},
         ]
     book = FastExcel(str(path), sanitize_formulas=True).freeze(row=1, col=1)
     book.sheet(

@@ -333,6 +333,47 @@ FIRMS: list[tuple[str, dict]] = [
         "示例·收入结构偏离有限公司",
         dict(BASE, high_tech_income_y0=4000 * WAN, is_high_tech=0, high_tech_certified_on=""),
     ),
+    # one firm per regional gazelle pack (issue 15), each showing what its pack says today
+    ("示例·园区纳米科技有限公司（往年标准）", dict(BASE, region_code="320571", is_listed=0)),
+    (
+        "示例·浦江瞪羚智能有限公司（待人工审核）",
+        dict(BASE, region_code="310115", registered_on="2018-03-01", is_listed=0),
+    ),
+    (
+        "示例·金陵瞪羚装备有限公司（2024年度）",
+        dict(BASE, region_code="320102", fiscal_year=2024, revenue_y3=4800 * WAN, is_listed=0),
+    ),
+    (
+        "示例·光谷瞪羚光电有限公司",
+        dict(BASE, region_code="420171", registered_on="2018-03-01"),
+    ),
+    (
+        "示例·滨江瞪羚数字有限公司",
+        dict(
+            BASE,
+            region_code="330108",
+            main_revenue_y0=10100 * WAN,
+            main_revenue_y1=8400 * WAN,
+            main_revenue_y2=7000 * WAN,
+        ),
+    ),
+    ("示例·盐城瞪羚新能源有限公司（往年标准）", dict(BASE, region_code="320902")),
+    ("示例·郑州高新区瞪羚电子有限公司", dict(BASE, region_code="410171", revenue_y3=4800 * WAN)),
+    ("示例·济南高新区瞪羚软件有限公司", dict(BASE, region_code="370171")),
+    ("示例·合肥瞪羚量子有限公司（待人工审核）", dict(BASE, region_code="340104")),
+    ("示例·深圳瞪羚芯片有限公司（待人工审核）", dict(BASE, region_code="440305")),
+    (
+        "示例·华岳液压科技股份有限公司（待平台评分）",
+        dict(
+            BASE,
+            ip_class1_main_product=6,
+            ip_class1=8,
+            rd_expense_y0=620 * WAN,
+            rd_expense_y1=580 * WAN,
+            main_revenue_y0=8400 * WAN,
+            srdi_dev_score="",
+        ),
+    ),
 ]
 
 

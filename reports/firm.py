@@ -7,10 +7,19 @@ import hashlib
 from typing import Any
 
 from reports.charts import radar
+from scoring.explain import review_summary
 from scoring.formatting import fmt_change
 from scoring.models import Assessment, Gap, LadderAssessment
 from scoring.rulesets import load_all
-from scoring.vocabulary import OUTCOME_ZH, PATH, ROUTE_ZH, STATUS_ZH
+from scoring.vocabulary import (
+    FREE_FILING_ZH,
+    OUTCOME_ZH,
+    PATH,
+    ROUTE_ZH,
+    STATUS_CLASS,
+    STATUS_ZH,
+    SURENESS_ZH,
+)
 
 # When a gap can be closed, by its lead time (months): the action plan's timeline
 TIMELINE = (
@@ -56,7 +65,10 @@ def firm_context(result: Assessment, created: dt.date) -> dict[str, Any]:
         "status_zh": STATUS_ZH,
         "route_zh": ROUTE_ZH,
         "outcome_zh": OUTCOME_ZH,
-        "status_class": {"eligible": "ok", "ineligible": "no", "undetermined": "unknown"},
+        "status_class": STATUS_CLASS,
+        "review_summary": review_summary,
+        "sureness_zh": SURENESS_ZH,
+        "free_filing_zh": FREE_FILING_ZH,
     }
 
 

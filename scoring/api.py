@@ -245,6 +245,7 @@ def _assessment(
             for e in ev.frame.errors
             if e.row == row
         ],
+        warnings=[w for la in ladders.values() for w in la.warnings],
         input_hash=input_hash(data),
         readiness=None if chances is None else readiness_of_row(*chances, row),
     )

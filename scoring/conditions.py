@@ -7,6 +7,7 @@ A comparison on an unknown value (NaN, None) is UNKNOWN, never a silent pass or 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,7 +235,10 @@ def compile_condition(spec: dict, where: str) -> Condition:
         return Cases(ident, zh, en, cases)
     if "metric" in spec:
         op = _single_op(spec, where, extra={"metric", "id", "zh", "en"})
-        return Leaf(ident, zh, en, spec["metric"], op, spec[op])
+        target = spec[op]
+        if isinstance(target, dt.date):  # a founding window: date metrics are days since 1970
+            target = float((target - dt.date(1970, 1, 1)).days)
+        return Leaf(ident, zh, en, spec["metric"], op, target)
     raise ValueError(f"{where}: expected one of metric/all/any/cases/by, got keys {sorted(spec)}")
 
 

@@ -17,10 +17,20 @@ import pandas as pd
 from scoring.conditions import FAIL, PASS, UNKNOWN, MetricSource, kleene
 from scoring.fields import CanonicalFrame
 from scoring.options import DEFAULT, Options
-from scoring.rulesets import RuleSet, Score, load_all, select
-from scoring.vocabulary import ELIGIBLE, HELD_FIELD, INELIGIBLE, LADDERS, PATH, UNDETERMINED
+from scoring.rulesets import RuleSet, Score, expired_round, load_all, refusal_text, select
+from scoring.vocabulary import (
+    ELIGIBLE,
+    HELD_FIELD,
+    INELIGIBLE,
+    LADDERS,
+    MANUAL_REVIEW,
+    PATH,
+    UNDETERMINED,
+)
 
-STATUS_OF_CODE = np.array([INELIGIBLE, UNDETERMINED, ELIGIBLE], dtype=object)
+# a ladder's status codes: the three rule outcomes, and manual review (never a rule outcome)
+REVIEW = np.int8(3)
+STATUS_OF_CODE = np.array([INELIGIBLE, UNDETERMINED, ELIGIBLE, MANUAL_REVIEW], dtype=object)
 ROUTES = ["", "direct", "score", "gate"]
 
 
@@ -70,19 +80,29 @@ class GroupResult:
     total: Score | None
     group_totals: dict[str, Score]
     source: MetricSource
+    # the points experts may give within each reached band, summed (NaN where a band is unknown)
+    expert_lo: np.ndarray | None = None
+    expert_hi: np.ndarray | None = None
 
 
 @dataclass
 class LadderResult:
     ladder: str
-    status: np.ndarray  # codes FAIL/UNKNOWN/PASS (ineligible/undetermined/eligible)
+    status: np.ndarray  # codes FAIL/UNKNOWN/PASS/REVIEW (STATUS_OF_CODE)
     score: np.ndarray
     score_lo: np.ndarray
     score_hi: np.ndarray
+    expert_lo: np.ndarray  # the range experts may score in the bands reached (HNTE)
+    expert_hi: np.ndarray
     route: Coded  # "direct" / "score" / "gate" / ""
     failed: Coded  # ";"-joined rule ids
     missing: Coded  # ";"-joined field names
     ruleset: Coded  # rule-set key per row ("" when none is in force)
+    # per row: why no rule set or only the fallback applies (an expired regional round, a
+    # region without its own pack), and the warnings that fired — "；"-joined Chinese texts
+    notes: Coded | None = None
+    warnings: Coded | None = None
+    warning_ids: Coded | None = None  # the same warnings as ";"-joined ids
     groups: list[GroupResult] = field(default_factory=list)
 
     def group_of(self, row: int) -> tuple[GroupResult, int] | None:
@@ -122,23 +142,57 @@ def reference_dates(frame: CanonicalFrame, as_of: dt.date | None, today: dt.date
     return np.where(np.isnan(fy), np.datetime64(today, "D"), july_first)
 
 
-def _select_groups(rulesets, ladder, ref, mode, region) -> list[tuple[RuleSet | None, np.ndarray]]:
-    """Rows grouped by the rule set that applies to them (few groups, found per distinct key)."""
+def _select_groups(
+    rulesets, ladder, ref, mode, region
+) -> list[tuple[RuleSet | None, np.ndarray, str]]:
+    """Rows grouped by the rule set that applies to them (few groups, found per distinct key),
+    each with the note a person reads about the choice ("" when there is nothing to say)."""
     keys, _ = pd.factorize(ref)
     regional = any(rs.spec.regions for rs in rulesets if rs.ladder == ladder)
     if regional:  # rule sets keyed by region code (the gazelles' today; any ladder may be)
         region_codes, regions = pd.factorize(pd.Series(region, dtype=object))
         keys = keys * (len(regions) + 1) + (region_codes + 1)
     distinct, first = np.unique(keys, return_index=True)
-    by_set: dict[str, list[int]] = {}
+    by_set: dict[tuple[str, str], list[int]] = {}
     sets: dict[str, RuleSet | None] = {}
     for key, row in zip(distinct, first, strict=True):
-        reg = region[row] if regional else None
-        rs = select(rulesets, ladder, ref[row].astype(dt.date), mode, reg or None)
+        reg = (region[row] if regional else None) or None
+        day = ref[row].astype(dt.date)
+        rs = select(rulesets, ladder, day, mode, reg)
+        note = ""
+        if regional:
+            expired = expired_round(rulesets, ladder, day, mode, reg)
+            if expired is not None:
+                rs, note = None, refusal_text(expired)
+            elif rs is not None and not rs.spec.regions:
+                note = fallback_text(rs, reg)
         name = rs.key if rs else ""
         sets[name] = rs
-        by_set.setdefault(name, []).append(key)
-    return [(sets[name], np.flatnonzero(np.isin(keys, ks))) for name, ks in by_set.items()]
+        by_set.setdefault((name, note), []).append(key)
+    return [
+        (sets[name], np.flatnonzero(np.isin(keys, ks)), note) for (name, note), ks in by_set.items()
+    ]
+
+
+def fallback_text(rs: RuleSet, region: str | None, lang: str = "zh") -> str:
+    """A region with no pack of its own: say so and name what is applied instead."""
+    if lang == "zh":
+        where = f"所在地区（{region}）尚无收录的地方标准" if region else "未填写区划代码"
+        return f"{where}，按“{rs.spec.title.zh}”评价（仅供参考）"
+    where = f"region {region} has" if region else "no region code:"
+    return f"{where} no encoded local rule set; assessed under {rs.spec.title.en} (for reference)"
+
+
+def _warnings(rs: RuleSet, source: MetricSource, ref: np.ndarray):
+    """Bitmask per row of the rule set's warnings that fire (their condition passes)."""
+    n = len(source)
+    bits = np.zeros(n, dtype=np.int64)
+    for i, (spec, cond) in enumerate(rs.warnings):
+        fires = np.ones(n, dtype=bool) if cond is None else cond.evaluate(source) == PASS
+        if spec.since is not None:
+            fires &= ref >= np.datetime64(spec.since, "D")
+        bits |= fires.astype(np.int64) << i
+    return bits
 
 
 def _sum_scores(scores: list[Score], cap: float | None = None) -> Score:
@@ -150,9 +204,53 @@ def _sum_scores(scores: list[Score], cap: float | None = None) -> Score:
     return Score(est, lo, hi, np.full(len(est), -1))
 
 
+def _expert_range(rs: RuleSet, scores: dict[str, Score]) -> tuple[np.ndarray, np.ndarray]:
+    """The total experts may give: each reached band's official range (the engine scores its
+    midpoint), other indicators at their points, each group's cap applied. NaN where a band is
+    not known yet (the score's own lo–hi range says what is possible then)."""
+    by_group: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+    for r in rs.indicators:
+        s = scores[r.id]
+        lo, hi = s.est, s.est
+        if r.bands and any(b.lo != b.hi for b in r.bands):
+            los = np.array([b.lo for b in r.bands])
+            his = np.array([b.hi for b in r.bands])
+            known = s.band >= 0
+            pick = np.where(known, s.band, 0)
+            lo = np.where(known, los[pick], np.nan)
+            hi = np.where(known, his[pick], np.nan)
+        by_group.setdefault(r.spec.group or r.id, []).append((lo, hi))
+    caps = rs.spec.pass_mark.caps
+    total_lo = total_hi = 0.0
+    for key, parts in by_group.items():
+        cap = caps.get(key, np.inf)
+        total_lo = total_lo + np.minimum(cap, np.sum([p[0] for p in parts], axis=0))
+        total_hi = total_hi + np.minimum(cap, np.sum([p[1] for p in parts], axis=0))
+    return np.asarray(total_lo, dtype=float), np.asarray(total_hi, dtype=float)
+
+
 def _meets(values: np.ndarray, rule: dict[str, float]) -> np.ndarray:
     ((op, target),) = rule.items()
     return values > target if op == "gt" else values >= target
+
+
+def _manual_review(rs: RuleSet, outcomes, qualify: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """REVIEW where every condition data can decide is met and what is left needs a person:
+    a rule set with a review item (an expert judgement) on an otherwise eligible firm, or a
+    platform value not given (``review_if_unknown``) while every other condition is met."""
+    platform = [r for r in rs.gates if r.spec.review_if_unknown is not None]
+    if platform:
+        parts = [
+            np.where(outcomes[r.id] == UNKNOWN, PASS, outcomes[r.id])
+            if r.spec.review_if_unknown is not None
+            else outcomes[r.id]
+            for r in rs.gates
+        ]
+        otherwise = np.minimum(kleene(np.minimum, parts), qualify)
+        status = np.where((status == UNKNOWN) & (otherwise == PASS), REVIEW, status)
+    if any(item.review for item in rs.spec.not_evaluated):
+        status = np.where(status == PASS, REVIEW, status)
+    return status.astype(np.int8)
 
 
 def evaluate_group(rs: RuleSet, source: MetricSource) -> GroupResult:
@@ -170,6 +268,7 @@ def evaluate_group(rs: RuleSet, source: MetricSource) -> GroupResult:
     )
     scores = {r.id: r.score(source) for r in rs.indicators}
     total, group_totals = None, {}
+    expert_lo = expert_hi = None
     passmark = np.full(n, PASS, dtype=np.int8)
     if rs.scored:
         pm = rs.spec.pass_mark
@@ -178,6 +277,7 @@ def evaluate_group(rs: RuleSet, source: MetricSource) -> GroupResult:
             groups.setdefault(r.spec.group or r.id, []).append(scores[r.id])
         group_totals = {g: _sum_scores(s, pm.caps.get(g)) for g, s in groups.items()}
         total = _sum_scores(list(group_totals.values()))
+        expert_lo, expert_hi = _expert_range(rs, scores)
         sure = _meets(total.lo, pm.total)
         never = ~_meets(total.hi, pm.total)
         for key, minimum in pm.minimums.items():
@@ -191,14 +291,16 @@ def evaluate_group(rs: RuleSet, source: MetricSource) -> GroupResult:
     else:
         qualify = np.full(n, PASS, dtype=np.int8)
     status = np.minimum(gate, qualify)
+    status = _manual_review(rs, outcomes, qualify, status)
+    met = (status == PASS) | (status == REVIEW)
     route = np.zeros(n, dtype=np.int8)  # codes into ROUTES
     decided_by = ROUTES.index("score" if rs.scored else "gate")
     if rs.scored or rs.directs:
-        route[(status == PASS) & (direct == PASS)] = ROUTES.index("direct")
-        route[(status == PASS) & (direct != PASS)] = decided_by
+        route[met & (direct == PASS)] = ROUTES.index("direct")
+        route[met & (direct != PASS)] = decided_by
         route[(status == FAIL) & (gate != FAIL)] = ROUTES.index("score" if rs.scored else "direct")
     else:
-        route[status == PASS] = ROUTES.index("gate")
+        route[met] = ROUTES.index("gate")
     route[(status == FAIL) & (gate == FAIL)] = ROUTES.index("gate")
     return GroupResult(
         rs,
@@ -213,13 +315,15 @@ def evaluate_group(rs: RuleSet, source: MetricSource) -> GroupResult:
         total,
         group_totals,
         source,
+        expert_lo,
+        expert_hi,
     )
 
 
-def _join_bits(bits: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str]]:
+def _join_bits(bits: np.ndarray, names: list[str], sep: str = ";") -> tuple[np.ndarray, list[str]]:
     """Per-row bitmasks as codes into ';'-joined names, each distinct string built once."""
     codes, uniques = pd.factorize(bits)
-    texts = [";".join(name for i, name in enumerate(names) if int(u) >> i & 1) for u in uniques]
+    texts = [sep.join(name for i, name in enumerate(names) if int(u) >> i & 1) for u in uniques]
     return codes, texts
 
 
@@ -233,8 +337,8 @@ def _failed_and_missing(g: GroupResult, frame: CanonicalFrame):
         failed_names.append("pass_mark")
         score_failed = (g.passmark == FAIL) & (g.direct != PASS)
         failed |= score_failed.astype(np.int64) << (len(failed_names) - 1)
-    # missing inputs matter only where the ladder is undetermined
-    open_rows = np.flatnonzero(g.status == UNKNOWN)
+    # missing inputs matter only where the ladder is undetermined (or waits for a platform value)
+    open_rows = np.flatnonzero((g.status == UNKNOWN) | (g.status == REVIEW))
     fields: list[str] = []
     unknown_rules: list[tuple[int, np.ndarray]] = []
     for r in rs.rules:
@@ -282,12 +386,20 @@ def evaluate(frame: CanonicalFrame, options: Options | None = None, **changes) -
             score=np.full(n, np.nan),
             score_lo=np.full(n, np.nan),
             score_hi=np.full(n, np.nan),
+            expert_lo=np.full(n, np.nan),
+            expert_hi=np.full(n, np.nan),
             route=Coded(n),
             failed=Coded(n),
             missing=Coded(n),
             ruleset=Coded(n),
+            notes=Coded(n),
+            warnings=Coded(n),
+            warning_ids=Coded(n),
         )
-        for rs, rows in _select_groups(rulesets, ladder, ref, mode, frame.text("region_code")):
+        groups = _select_groups(rulesets, ladder, ref, mode, frame.text("region_code"))
+        for rs, rows, note in groups:
+            if note:
+                res.notes.assign(rows, np.zeros(len(rows), dtype=np.int32), [note])
             if rs is None:
                 continue  # no rule set in force: undetermined, named by an empty rule set
             sub = source.subset(None if len(rows) == n else rows)
@@ -301,9 +413,16 @@ def evaluate(frame: CanonicalFrame, options: Options | None = None, **changes) -
                 res.score[rows] = g.total.est
                 res.score_lo[rows] = g.total.lo
                 res.score_hi[rows] = g.total.hi
+                res.expert_lo[rows] = g.expert_lo
+                res.expert_hi[rows] = g.expert_hi
             failed, missing = _failed_and_missing(g, frame)
             res.failed.assign(rows, *failed)
             res.missing.assign(rows, *missing)
+            if rs.warnings:
+                bits = _warnings(rs, sub, ref[rows])
+                specs = [spec for spec, _ in rs.warnings]
+                res.warnings.assign(rows, *_join_bits(bits, [w.zh for w in specs], "；"))
+                res.warning_ids.assign(rows, *_join_bits(bits, [w.id for w in specs]))
         ladders[ladder] = res
     return Evaluation(frame, ladders, ref, mode, rulesets, source, options)
 

@@ -7,19 +7,20 @@ pass each failed rule through the metric's lever.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
 
 from scoring.conditions import FAIL, PASS, UNKNOWN, AllOf, AnyOf, Cases, Condition, Leaf
-from scoring.engine import STATUS_OF_CODE, Evaluation, GroupResult
+from scoring.engine import REVIEW, STATUS_OF_CODE, Evaluation, GroupResult, fallback_text
 from scoring.fields import FIELDS
 from scoring.formatting import fmt_threshold, fmt_value, is_unknown
 from scoring.gaps import firm_ways, outcome, pass_mark_text
 from scoring.metrics import METRICS
-from scoring.models import Gap, LadderAssessment, PathStep, TraceEntry, finite
-from scoring.rulesets import Rule, RuleSet, Score
-from scoring.vocabulary import HELD_FIELD, LADDER_NAMES, PATH
+from scoring.models import Gap, LadderAssessment, PathStep, TraceEntry, WarningItem, finite
+from scoring.rulesets import Rule, RuleSet, Score, expired_round, refusal_text
+from scoring.vocabulary import HELD_FIELD, LADDER_NAMES, MANUAL_REVIEW, PATH
 
 OUTCOME = {int(PASS): "pass", int(FAIL): "fail", int(UNKNOWN): "unknown"}
 
@@ -122,7 +123,22 @@ def _rule_entry(rs: RuleSet, rule: Rule, g: GroupResult, i: int, view: RowView) 
         )
     if outcome == "unknown":
         fields["missing"] = _missing(rule.inputs(), view)
+        if rule.spec.review_if_unknown is not None:
+            fields.update(outcome="review", note=rule.spec.review_if_unknown.zh)
     return _entry(fields)
+
+
+def _review_items(rs: RuleSet, trace: list[TraceEntry]) -> tuple[list[str], list[str]]:
+    """What waits for a person: the rule set's review items, and each platform value not
+    given with where to read it."""
+    zh = [item.zh for item in rs.spec.not_evaluated if item.review]
+    en = [item.en for item in rs.spec.not_evaluated if item.review]
+    for entry in trace:
+        if entry.outcome == "review":
+            hint = rs.rule(entry.rule_id).spec.review_if_unknown
+            zh.append(f"{entry.zh}（{hint.zh}）")
+            en.append(f"{entry.en} ({hint.en})")
+    return zh, en
 
 
 def _entry(fields: dict) -> TraceEntry:
@@ -298,7 +314,7 @@ def ladder_gaps(rs: RuleSet, g: GroupResult, i: int, view: RowView) -> list[Gap]
                 for gap in option:
                     gap.option = n if len(options) > 1 else None
                     gaps.append(gap)
-    if rs.scored and g.status[i] != PASS and g.direct[i] != PASS:
+    if rs.scored and g.status[i] not in (PASS, REVIEW) and g.direct[i] != PASS:
         gaps += _score_plan(rs, g, i, view)
     if rs.directs and g.status[i] == FAIL and g.gate[i] != FAIL:
         for rule in rs.directs:
@@ -378,15 +394,18 @@ def ladder_assessment(ev: Evaluation, ladder: str, row: int, view: RowView) -> L
         value = ev.frame.num(HELD_FIELD[ladder])[row]
         held = None if math.isnan(value) else bool(value == 1)
     found = res.group_of(row)
+    choice = _choice_warnings(ev, ladder, row, found[0].ruleset if found else None)
     if found is None:
+        refused = bool(choice)
         return LadderAssessment(
             ladder=ladder,
             name_zh=name_zh,
             name_en=name_en,
             status="undetermined",
             held=held,
-            notes_zh=["评价日期无适用的认定标准"],
-            notes_en=["No rule set in force on the assessment date"],
+            notes_zh=[choice[0].zh if refused else "评价日期无适用的认定标准"],
+            notes_en=[choice[0].en if refused else "No rule set in force on the assessment date"],
+            warnings=choice,
         )
     g, i = found
     rs = g.ruleset
@@ -397,11 +416,14 @@ def ladder_assessment(ev: Evaluation, ladder: str, row: int, view: RowView) -> L
     if ladder == "high_tech" and is_unknown(view.cols["total_income_y0"][0]):
         notes_zh.append("未填写总收入，已以营业收入代替计算高新技术产品（服务）收入占比。")
         notes_en.append("Total income was empty; operating revenue stood in for it.")
+    status = STATUS_OF_CODE[res.status[row]]
+    expert = _expert_fields(rs, res.expert_lo[row], res.expert_hi[row], g.gate[i] == FAIL)
+    review_zh, review_en = _review_items(rs, trace) if status == MANUAL_REVIEW else ([], [])
     return LadderAssessment(
         ladder=ladder,
         name_zh=name_zh,
         name_en=name_en,
-        status=STATUS_OF_CODE[res.status[row]],
+        status=status,
         held=held,
         score=None if math.isnan(res.score[row]) else float(res.score[row]),
         score_min=None if math.isnan(res.score_lo[row]) else float(res.score_lo[row]),
@@ -409,6 +431,7 @@ def ladder_assessment(ev: Evaluation, ladder: str, row: int, view: RowView) -> L
         pass_mark=(
             f"{'>' if 'gt' in pm.total else '≥'}{next(iter(pm.total.values())):g}" if pm else None
         ),
+        **expert,
         route=res.route[row] or None,
         ruleset=rs.key,
         title_zh=rs.spec.title.zh,
@@ -419,9 +442,76 @@ def ladder_assessment(ev: Evaluation, ladder: str, row: int, view: RowView) -> L
         gaps=ladder_gaps(rs, g, i, view),
         notes_zh=notes_zh,
         notes_en=notes_en,
-        not_evaluated_zh=[n.zh for n in rs.spec.not_evaluated],
-        not_evaluated_en=[n.en for n in rs.spec.not_evaluated],
+        not_evaluated_zh=[n.zh for n in rs.spec.not_evaluated if not n.review],
+        not_evaluated_en=[n.en for n in rs.spec.not_evaluated if not n.review],
+        review_zh=review_zh,
+        review_en=review_en,
+        warnings=choice + _fired_warnings(rs, ladder, res, row),
+        checked=rs.spec.checked,
+        sureness=rs.spec.sureness,
     )
+
+
+def _expert_fields(rs: RuleSet, lo: float, hi: float, gate_failed: bool) -> dict:
+    """The expert range beside the point estimate, and whether the pass mark falls inside it
+    (not worth saying when a hard condition fails anyway)."""
+    if rs.spec.pass_mark is None or math.isnan(lo) or math.isnan(hi) or lo == hi:
+        return {}
+    ((op, mark),) = rs.spec.pass_mark.total.items()
+    can_pass = hi > mark if op == "gt" else hi >= mark
+    can_fail = lo <= mark if op == "gt" else lo < mark
+    out = {"expert_min": float(lo), "expert_max": float(hi)}
+    if can_pass and can_fail and not gate_failed:
+        out["expert_note_zh"] = "达标线处于专家评分区间内，结果取决于评审"
+        out["expert_note_en"] = "The pass mark lies inside the experts' range; the review decides"
+    return out
+
+
+def _choice_warnings(ev: Evaluation, ladder: str, row: int, rs) -> list[WarningItem]:
+    """What the choice of rule set tells a person: an expired regional round, refused; a
+    region without its own pack, with the fallback named."""
+    if not ev.ladders[ladder].notes[row]:
+        return []
+    region = ev.frame.text("region_code")[row] or None
+    day = ev.ref_date[row].astype(dt.date)
+    expired = expired_round(ev.rulesets, ladder, day, ev.mode, region)
+    if expired is not None:
+        return [
+            WarningItem(
+                ladder=ladder,
+                id="expired_round",
+                zh=refusal_text(expired),
+                en=refusal_text(expired, "en"),
+                source=expired.key,
+            )
+        ]
+    return [
+        WarningItem(
+            ladder=ladder,
+            id="no_region_pack",
+            zh=fallback_text(rs, region),
+            en=fallback_text(rs, region, "en"),
+            source=rs.key,
+        )
+    ]
+
+
+def _fired_warnings(rs: RuleSet, ladder: str, res, row: int) -> list[WarningItem]:
+    fired = set(res.warning_ids[row].split(";")) - {""}
+    return [
+        WarningItem(ladder=ladder, id=spec.id, zh=spec.zh, en=spec.en, source=rs.cite(spec.source))
+        for spec, _ in rs.warnings
+        if spec.id in fired
+    ]
+
+
+def review_summary(la: LadderAssessment | dict, lang: str = "zh") -> str:
+    """The one line a manual-review ladder reads everywhere (pages, PDF, CLI), from a result
+    or from its stored JSON."""
+    items = la.get(f"review_{lang}", []) if isinstance(la, dict) else getattr(la, f"review_{lang}")
+    if lang == "zh":
+        return "其余条件均满足，待人工审核：" + "；".join(items)
+    return "Every other condition is met; needs manual review: " + "; ".join(items)
 
 
 def upgrade_path(ladders: dict[str, LadderAssessment], next_rung: str) -> list[PathStep]:
@@ -445,6 +535,9 @@ def upgrade_path(ladders: dict[str, LadderAssessment], next_rung: str) -> list[P
         if la.status == "undetermined" and la.missing:
             needs_zh.append("补充数据：" + "、".join(FIELDS[f].label_zh for f in la.missing))
             needs_en.append("Provide: " + ", ".join(la.missing))
+        if la.status == MANUAL_REVIEW:
+            needs_zh.append(review_summary(la, "zh"))
+            needs_en.append(review_summary(la, "en"))
         steps.append(
             PathStep(
                 ladder=ladder,

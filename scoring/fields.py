@@ -45,6 +45,46 @@ def _load_specs() -> dict[str, FieldSpec]:
 FIELDS: dict[str, FieldSpec] = _load_specs()
 NUMERIC_TYPES = {"integer", "number", "money"}
 
+# What a field means where people go wrong (decision-reference.md §4), in Chinese: the form's
+# help text, the template's notes and field sheet, and the API schema's descriptions all read
+# this one table.
+_RD_SCOPE = (
+    "研发费用有三种口径，请按所评梯度填写、不要混用：税前加计扣除口径（财税〔2015〕119号，"
+    "科技型中小企业）；高新技术企业口径（国科发火〔2016〕195号，8类费用）；会计审计口径"
+    "（专精特新、小巨人）"
+)
+DEFINITIONS_ZH: dict[str, str] = {
+    "employees": (
+        "按月平均人数：每月（月初人数+月末人数）÷2，再取12个月平均；全职、兼职、临时聘用人员均计入"
+    ),
+    "tech_staff": (
+        "直接从事研发和相关技术创新活动，以及专门从事其管理和直接服务的人员，不要求学历；"
+        "高企口径须在当年累计实际工作满183个自然日，科技型中小企业口径为累计工作满6个月，"
+        "两种口径人数可能不同"
+    ),
+    "rd_expense_y0": _RD_SCOPE,
+    "rd_expense_y1": _RD_SCOPE,
+    "rd_expense_y2": _RD_SCOPE,
+    "high_tech_income_y0": (
+        "核心技术属于《国家重点支持的高新技术领域》的产品（服务）收入，加上与之相关的技术转让、"
+        "技术服务、技术开发收入"
+    ),
+    "total_income_y0": "总收入 = 收入总额 − 不征税收入（企业所得税口径），不是营业收入",
+    "srdi_dev_score": (
+        "由优质中小企业梯度培育平台（zjtx.miit.gov.cn）自动计算，约9项指标与全省同行业平均值比较，"
+        "企业无法自行算出；请登录平台读取，未填写时结果为“需人工审核”"
+    ),
+    "srdi_dev_score_prev": "上年度平台得分；复核时近两年任一年度达到门槛即可",
+    "credit_rating_score": "第三方机构出具的企业信用评价得分（山东省瞪羚企业要求不低于75分）",
+    "is_listed": "在沪深北交易所或境外上市；新三板挂牌、区域性股权市场挂牌不算上市",
+    "niche_market_rank_cn": (
+        "主导产品在国内细分市场的排名（1为第一）；2026年小巨人标准为占有率≥10%或国内前三"
+    ),
+    "ip_class1_newest_grant_year": "用于提示申报当年授权的知识产权（可计入，但评审中不提倡）",
+    "ip_class2_used_before": "Ⅱ类知识产权只能在一次高企认定中使用",
+    "ip_rightholder_top3": "2026年专精特新、小巨人标准要求企业位列Ⅰ类知识产权权利人前三名",
+}
+
 # Enumerations: canonical value -> accepted spellings (Chinese labels included).
 ENUMS: dict[str, dict[str, tuple[str, ...]]] = {
     "high_tech_field": {
@@ -299,10 +339,14 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "niche_market_share": (0, 1),
     "srdi_local_points": (0, 15),
     "srdi_dev_score": (0, 100),
+    "srdi_dev_score_prev": (0, 100),
+    "credit_rating_score": (0, 100),
+    "niche_market_rank_cn": (1, 100_000),
+    "ip_class1_newest_grant_year": (1985, 2100),
     "fiscal_year": (1990, 2100),
 }
 # Money fields that can legitimately be negative (profits, net assets).
-_SIGNED = {"net_profit_y0", "net_profit_y1", "net_profit_y2"} | {
+_SIGNED = {"net_profit_y0", "net_profit_y1", "net_profit_y2", "net_profit_y3"} | {
     f"net_assets_y{k}" for k in range(3)
 }
 

@@ -42,6 +42,8 @@ def fmt_value(value, unit: str, lang: str = "zh") -> str:
         return fmt_money(value, lang)
     if unit == "bool":
         return ("是" if value == 1 else "否") if lang == "zh" else ("yes" if value == 1 else "no")
+    if unit == "date":  # days since 1970 (a date metric)
+        return str(np.datetime64(int(value), "D"))
     if unit == "days":
         return f"{value:.0f}天" if lang == "zh" else f"{value:.0f} days"
     if unit == "years":

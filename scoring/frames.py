@@ -14,7 +14,7 @@ import pandas as pd
 from scoring.engine import STATUS_OF_CODE, Coded, Evaluation, evaluate, next_rungs
 from scoring.fields import CellError, canonicalize
 from scoring.options import Options
-from scoring.vocabulary import LADDERS
+from scoring.vocabulary import LADDER_ZH, LADDERS
 
 OUTPUT_COLUMNS = [
     "row_status",
@@ -27,6 +27,7 @@ OUTPUT_COLUMNS = [
     "gazelle_ruleset",
     "next_rung",
     "criteria_version",
+    "warnings",  # added after the contract's columns (contract README: more may follow)
 ]
 CHUNK_ROWS = 200_000  # rows scored at a time: bounds memory and keeps temporaries reusable
 NO_NAME_ZH = "缺少企业名称（name），无法评价"
@@ -59,6 +60,29 @@ def criteria_versions(ev: Evaluation) -> Coded:
     first[codes[::-1]] = np.arange(len(codes))[::-1]  # a row of each combination
     texts = [
         ";".join(k for k in (ev.ladders[lad].ruleset[int(i)] for lad in LADDERS) if k)
+        for i in first
+    ]
+    out = Coded(ev.frame.n)
+    out.assign(np.arange(ev.frame.n), codes, texts)
+    return out
+
+
+def warning_texts(ev: Evaluation) -> Coded:
+    """The ``warnings`` column: every ladder's notes on the rule-set choice and its warnings,
+    "梯度：…" joined with "；", each distinct combination built once."""
+    parts = [
+        (LADDER_ZH[ladder], coded)
+        for ladder in LADDERS
+        for coded in (ev.ladders[ladder].notes, ev.ladders[ladder].warnings)
+    ]
+    combo = np.zeros(ev.frame.n, dtype=np.int64)
+    for _, coded in parts:
+        combo = combo * (len(coded.categories) + 1) + coded.codes
+    codes, uniques = pd.factorize(combo)
+    first = np.zeros(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    texts = [
+        "；".join(f"{name}：{coded[int(i)]}" for name, coded in parts if coded[int(i)])
         for i in first
     ]
     out = Coded(ev.frame.n)
@@ -109,6 +133,8 @@ def result_columns(ev: Evaluation) -> dict[str, Any]:
     out["next_rung"] = _coded(rung.codes, rung.categories, rejected)
     versions = criteria_versions(ev)
     out["criteria_version"] = _coded(versions.codes, versions.categories, rejected)
+    warnings = warning_texts(ev)
+    out["warnings"] = _coded(warnings.codes, warnings.categories, rejected)
     return out
 
 

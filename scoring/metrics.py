@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from scoring.fields import FIELDS, NUMERIC_TYPES, CanonicalFrame
 
@@ -110,6 +111,12 @@ def _sum(c: dict, names: list[str]) -> Array:
 )
 def _age_days(c):
     days = (c["_ref_date"] - c["registered_on"]).astype("timedelta64[D]").astype(float)
+    return np.where(np.isnat(c["registered_on"]), np.nan, days)
+
+
+@metric("registered_on_day", "date", ("registered_on",), "成立日期", "Date of registration")
+def _registered_day(c):
+    days = c["registered_on"].astype("datetime64[D]").astype("int64").astype(float)
     return np.where(np.isnat(c["registered_on"]), np.nan, days)
 
 
@@ -383,6 +390,84 @@ def _rev_growth(c):
 
 
 @metric(
+    "revenue_growth_y1",
+    "ratio",
+    ("revenue_y1", "revenue_y2"),
+    "营业收入同比增长率(y1)",
+    "Revenue growth in y1",
+)
+def _rev_growth1(c):
+    return growth(c["revenue_y1"], c["revenue_y2"])
+
+
+@metric(
+    "revenue_growth_y2",
+    "ratio",
+    ("revenue_y2", "revenue_y3"),
+    "营业收入同比增长率(y2)",
+    "Revenue growth in y2",
+)
+def _rev_growth2(c):
+    return growth(c["revenue_y2"], c["revenue_y3"])
+
+
+@metric(
+    "revenue_growth_avg_3y",
+    "ratio",
+    ("revenue_y0", "revenue_y1", "revenue_y2", "revenue_y3"),
+    "近三年营业收入平均增长率(逐年增长率的算术平均)",
+    "Mean of the three yearly revenue growth rates (y3 → y0)",
+)
+def _rev_growth_avg(c):
+    return (_rev_growth(c) + _rev_growth1(c) + _rev_growth2(c)) / 3
+
+
+@metric(
+    "revenue_min_4y",
+    "money",
+    ("revenue_y0", "revenue_y1", "revenue_y2", "revenue_y3"),
+    "近四年营业收入最低值",
+    "Lowest revenue of y3..y0",
+)
+def _rev_min4(c):
+    return np.min([c[f"revenue_y{k}"] for k in range(4)], axis=0)
+
+
+@metric(
+    "net_profit_growth_y0",
+    "ratio",
+    ("net_profit_y0", "net_profit_y1"),
+    "净利润同比增长率(y0)",
+    "Net-profit growth in y0",
+)
+def _np_growth(c):
+    return growth(c["net_profit_y0"], c["net_profit_y1"])
+
+
+@metric(
+    "net_profit_growth_avg_3y",
+    "ratio",
+    ("net_profit_y0", "net_profit_y1", "net_profit_y2", "net_profit_y3"),
+    "近三年净利润平均增长率(逐年增长率的算术平均)",
+    "Mean of the three yearly net-profit growth rates (y3 → y0)",
+)
+def _np_growth_avg(c):
+    rates = [growth(c[f"net_profit_y{k}"], c[f"net_profit_y{k + 1}"]) for k in range(3)]
+    return np.sum(rates, axis=0) / 3
+
+
+@metric(
+    "main_revenue_growth_y1",
+    "ratio",
+    ("main_revenue_y1", "main_revenue_y2"),
+    "主营业务收入增长率(y1)",
+    "Main-business revenue growth in y1",
+)
+def _main_growth1(c):
+    return growth(c["main_revenue_y1"], c["main_revenue_y2"])
+
+
+@metric(
     "revenue_cagr_2y",
     "ratio",
     ("revenue_y0", "revenue_y2"),
@@ -542,6 +627,41 @@ def _eq3(c):
 
 
 # ---- IP, achievements, status ---------------------------------------------------------
+
+
+@metric(
+    "ip_granted_in_application_year",
+    "bool",
+    ("ip_class1_newest_grant_year",),
+    "最新Ⅰ类知识产权于申报当年授权",
+    "The newest class-I IP was granted in the application year",
+)
+def _ip_this_year(c):
+    year = c["_ref_date"].astype("datetime64[Y]").astype("int64") + 1970
+    granted = c["ip_class1_newest_grant_year"]
+    return np.where(np.isnan(granted), np.nan, (granted == year).astype(float))
+
+
+@metric(
+    "is_manufacturing",
+    "bool",
+    ("industry_code",),
+    "属于制造业(国民经济行业门类C)",
+    "Manufacturing (GB/T 4754 section C, divisions 13–43)",
+)
+def _manufacturing(c):
+    codes, uniques = pd.factorize(pd.Series(c["industry_code"], dtype=object), use_na_sentinel=True)
+    per_code = np.array([_is_manufacturing_code(u) for u in uniques] + [np.nan])
+    return per_code[codes]  # the sentinel -1 picks the trailing NaN
+
+
+def _is_manufacturing_code(code) -> float:
+    text = str(code).strip().upper()
+    if not text:
+        return np.nan
+    if text[0].isalpha():
+        return 1.0 if text[0] == "C" else 0.0
+    return 1.0 if text[:2].isdigit() and 13 <= int(text[:2]) <= 43 else 0.0
 
 
 @metric(

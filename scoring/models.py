@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
-from scoring.fields import FIELDS
+from scoring.fields import DEFINITIONS_ZH, FIELDS
 
 _PY_TYPES = {
     "text": str,
@@ -63,7 +63,9 @@ def _firm_field(name: str, spec):
         kind = Annotated[kind, BeforeValidator(_no_bool)]
     field = Field(
         ... if name == "name" else None,
-        description=f"{spec.label_zh}. {spec.definition}",
+        description=" ".join(
+            x for x in (f"{spec.label_zh}. {spec.definition}", DEFINITIONS_ZH.get(name)) if x
+        ),
         pattern=_PATTERNS.get(name),
     )
     return (kind if name == "name" else kind | None, field)
@@ -87,7 +89,7 @@ class TraceEntry(BaseModel):
     zh: str
     en: str
     short_zh: str | None = None  # a scored indicator's label on charts
-    outcome: Literal["pass", "fail", "unknown", "scored"]
+    outcome: Literal["pass", "fail", "unknown", "review", "scored"]
     value_zh: str | None = None
     value_en: str | None = None
     threshold_zh: str | None = None
@@ -131,12 +133,17 @@ class LadderAssessment(BaseModel):
     ladder: str
     name_zh: str
     name_en: str
-    status: Literal["eligible", "ineligible", "undetermined"]
+    status: Literal["eligible", "ineligible", "undetermined", "manual_review"]
     held: bool | None = None
     score: Number = None
     score_min: Number = None
     score_max: Number = None
     pass_mark: str | None = None
+    # expert-scored bands (HNTE): the total the bands reached allow; ``score`` is its midpoint
+    expert_min: Number = None
+    expert_max: Number = None
+    expert_note_zh: str | None = None  # set when the pass mark lies inside the range
+    expert_note_en: str | None = None
     route: Literal["direct", "score", "gate"] | None = None
     ruleset: str | None = None
     title_zh: str | None = None
@@ -149,6 +156,23 @@ class LadderAssessment(BaseModel):
     notes_en: list[str] = Field(default_factory=list)
     not_evaluated_zh: list[str] = Field(default_factory=list)
     not_evaluated_en: list[str] = Field(default_factory=list)
+    # manual_review: what waits for a person or the official platform
+    review_zh: list[str] = Field(default_factory=list)
+    review_en: list[str] = Field(default_factory=list)
+    warnings: list[WarningItem] = Field(default_factory=list)
+    checked: str | None = None  # when the rule set was last compared with its sources
+    sureness: str | None = None  # high / medium / low
+
+
+class WarningItem(BaseModel):
+    """A flag that never changes a status (an on-site-check trigger, an IP caveat, an expired
+    regional round or a region without its own rules)."""
+
+    ladder: str
+    id: str
+    zh: str
+    en: str
+    source: str | None = None
 
 
 class PathStep(BaseModel):
@@ -206,5 +230,7 @@ class Assessment(BaseModel):
     path: list[PathStep]
     criteria_version: str
     input_issues: list[InputIssue] = Field(default_factory=list)
+    # every ladder's warnings in one list (the batch's warnings column is the same texts)
+    warnings: list[WarningItem] = Field(default_factory=list)
     input_hash: str
     readiness: Readiness | None = None

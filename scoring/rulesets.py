@@ -58,9 +58,15 @@ class Effective(_Strict):
 
 
 class NotEvaluated(_Strict):
+    """A condition the rules do not evaluate. ``review``: it decides the ladder and no input
+    can (an expert's judgement, a self-statement the office checks), so a firm that meets
+    every other condition is ``manual_review``; else a note (a self-confirmed declaration, an
+    alternative route or an approximation), shown but not changing the status."""
+
     id: str
     zh: str
     en: str
+    review: bool = False
     source: Source | None = None
 
 
@@ -72,6 +78,9 @@ class RuleSpec(_Strict):
     short_zh: str | None = Field(default=None, max_length=8)  # an indicator's chart label
     source: Source
     ceiling: bool = False  # a size cap: growth will not fix it, so the path skips the ladder
+    # a value only an official platform or a person can give (the MIIT development score):
+    # unknown means manual review, and the text says where the value comes from
+    review_if_unknown: Text | None = None
     condition: dict[str, Any] | None = None
     group: str | None = None
     max_points: float | None = None
@@ -97,6 +106,27 @@ class RuleSpec(_Strict):
         return self
 
 
+class WarningSpec(_Strict):
+    """A flag that never changes a status: it fires where its condition passes (always when it
+    has none), from ``since`` on (the date of the document that introduced it)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    zh: str
+    en: str
+    source: Source
+    condition: dict[str, Any] | None = None
+    since: dt.date | None = None
+
+
+class Pack(_Strict):
+    """A regional round (gazelle packs): what a reviewer checks before trusting it."""
+
+    round: int | None = None  # the year of the notice; None: a standing document
+    base_years: str  # which fiscal years the figures come from, e.g. "y3→y0 (2021→2024)"
+    founding_window: str | None = None
+    source: str  # URL or document number
+
+
 class PassMark(_Strict):
     total: dict[str, float]
     minimums: dict[str, float] = {}
@@ -117,8 +147,22 @@ class RuleSetSpec(_Strict):
     remove: list[str] = []
     notes: list[Text] = []
     not_evaluated: list[NotEvaluated] = []
+    warnings: list[WarningSpec] = []
     rules: list[RuleSpec]
     pass_mark: PassMark | None = None
+    # when these rules were last compared with their sources: YYYY-MM-DD, or YYYY-MM where only
+    # the month of the research is recorded
+    checked: str = Field(pattern=r"^\d{4}-\d{2}(-\d{2})?$")
+    sureness: Literal["high", "medium", "low"]
+    pack: Pack | None = None
+
+    @model_validator(mode="after")
+    def _regional(self):
+        if self.regions and self.pack is None:
+            raise ValueError("a regional rule set needs its pack (round, base_years, source)")
+        if self.regions and not self.region_name:
+            raise ValueError("a regional rule set needs its region_name")
+        return self
 
 
 # ---- compiled rules ---------------------------------------------------------------------
@@ -263,6 +307,7 @@ class RuleSet:
     spec: RuleSetSpec
     path: Path
     rules: list[Rule]
+    warnings: list[tuple[WarningSpec, Condition | None]] = field(default_factory=list)
     gates: list[Rule] = field(default_factory=list)
     indicators: list[Rule] = field(default_factory=list)
     directs: list[Rule] = field(default_factory=list)
@@ -458,7 +503,24 @@ def compile_ruleset(raw: dict, path: Path) -> RuleSet:
         except ValueError as exc:
             message = str(exc) if str(exc).startswith(str(path)) else f"{where}: {exc}"
             raise RuleFileError(message) from exc
-    ruleset = RuleSet(spec, path, rules)
+    warnings = []
+    for i, warning in enumerate(spec.warnings):
+        where = f"{path}: warnings[{i}] ({warning.id})"
+        if warning.source.doc not in doc_keys:
+            raise RuleFileError(f"{where}.source.doc: unknown document {warning.source.doc!r}")
+        try:
+            cond = (
+                None
+                if warning.condition is None
+                else compile_condition(warning.condition, f"{where}.condition")
+            )
+        except ValueError as exc:
+            raise RuleFileError(str(exc)) from exc
+        for name in cond.metrics() if cond else ():
+            if name not in METRICS:
+                raise RuleFileError(f"{where}: unknown metric {name!r}")
+        warnings.append((warning, cond))
+    ruleset = RuleSet(spec, path, rules, warnings)
     if ruleset.indicators and spec.pass_mark is None:
         raise RuleFileError(f"{path}: scored rule sets need a pass_mark")
     if spec.pass_mark is not None:
@@ -628,6 +690,48 @@ def select(
         ):
             best = (match, rs)
     return best[1] if best else None
+
+
+def _region_match(rs: RuleSet, region: str | None) -> int:
+    """How specific a set is for a region: the longest code of it that prefixes the region
+    (-1: not this region's), 0 for a set without regions."""
+    if not rs.spec.regions:
+        return 0
+    return max((len(c) for c in rs.spec.regions if region and region.startswith(c)), default=-1)
+
+
+def expired_round(
+    rulesets: tuple[RuleSet, ...], ladder: str, ref: dt.date, mode: str, region: str | None
+) -> RuleSet | None:
+    """The region's own round when it has ended before ``ref`` and no later one is encoded:
+    it is refused, not applied, and nothing less specific stands in for it (a county's
+    notice is not replaced by the national method)."""
+    chosen = select(rulesets, ladder, ref, mode, region)
+    floor = _region_match(chosen, region) if chosen else -1
+    best: tuple[int, dt.date, RuleSet] | None = None
+    for rs in rulesets:
+        end = rs.spec.effective.end
+        if rs.ladder != ladder or mode not in rs.spec.modes or end is None or end >= ref:
+            continue
+        match = _region_match(rs, region)
+        if match > max(floor, 0) and (best is None or (match, end) > best[:2]):
+            best = (match, end, rs)
+    return best[2] if best else None
+
+
+def refusal_text(rs: RuleSet, lang: str = "zh") -> str:
+    """Why an expired round is not applied, in the words a person reads everywhere."""
+    end = rs.spec.effective.end
+    year = rs.spec.pack.round if rs.spec.pack and rs.spec.pack.round else rs.spec.version
+    if lang == "zh":
+        return (
+            f"{rs.spec.region_name}{year}年度标准已过期（适用至{end}），请核对当年通知；"
+            "未以其他标准代替评价"
+        )
+    return (
+        f"The {year} round of {rs.spec.title.en} ended on {end}; check this year's notice "
+        "(no other rule set is applied instead)"
+    )
 
 
 def leaf_label(leaf: Leaf, lang: str = "zh") -> str:

@@ -30,19 +30,67 @@ HELD_FIELD = {
 }
 
 ELIGIBLE, INELIGIBLE, UNDETERMINED = "eligible", "ineligible", "undetermined"
-STATUSES = (ELIGIBLE, INELIGIBLE, UNDETERMINED)
+# every condition data can decide is met; what is left only a person or the official platform
+# can decide (an expert judgement, a platform score the firm has not entered)
+MANUAL_REVIEW = "manual_review"
+STATUSES = (ELIGIBLE, INELIGIBLE, UNDETERMINED, MANUAL_REVIEW)
 # "" is a rejected row's status cell in the sheets
-STATUS_ZH = {ELIGIBLE: "符合", INELIGIBLE: "不符合", UNDETERMINED: "待定（缺数据）", "": ""}
-STATUS_EN = {ELIGIBLE: "eligible", INELIGIBLE: "not eligible", UNDETERMINED: "cannot tell yet"}
-STATUS_EN[""] = ""
+STATUS_ZH = {
+    ELIGIBLE: "符合",
+    INELIGIBLE: "不符合",
+    UNDETERMINED: "待定（缺数据）",
+    MANUAL_REVIEW: "需人工审核",
+    "": "",
+}
+STATUS_EN = {
+    ELIGIBLE: "eligible",
+    INELIGIBLE: "not eligible",
+    UNDETERMINED: "cannot tell yet",
+    MANUAL_REVIEW: "needs manual review",
+    "": "",
+}
+# the CSS class of a status on pages and in PDFs
+STATUS_CLASS = {ELIGIBLE: "ok", INELIGIBLE: "no", UNDETERMINED: "unknown", MANUAL_REVIEW: "review"}
+
+# Shown on every result and report (decision-reference.md §3, citing 工企业函〔2026〕160号, 117号).
+FREE_FILING_ZH = (
+    "申报认定不收取任何费用；工业和信息化部未授权任何机构代为申报，科技型中小企业评价信息不得由"
+    "第三方代为填报；请警惕“包过”等收费承诺。弄虚作假的，科技型中小企业取消当年资格并三年内不得"
+    "申报，“小巨人”企业（2026）撤销全部梯度培育称号并三年内不得申报。"
+)
+FREE_FILING_EN = (
+    "Filing is free; MIIT has authorised no agency to file for firms and tech-SME data may not be "
+    "entered by a third party; beware paid 'guaranteed pass' offers. Fraud costs the year and a "
+    "3-year bar (tech-SME), or every MIIT title and a 3-year bar (little giant, 2026)."
+)
+
+# How sure a rule set is of its sources (the rule files' ``sureness``).
+SURENESS_ZH = {
+    "high": "高（官方原文）",
+    "medium": "中（权威转载或政策文件）",
+    "low": "低（单一或旧转载）",
+}
+SURENESS_ZH[None] = ""
 
 # How a ladder's status was decided.
 ROUTE_ZH = {"direct": "直通条件", "score": "评分", "gate": "基本条件", "": ""}
 ROUTE_EN = {"direct": "direct route", "score": "score", "gate": "basic conditions", "": ""}
 
 # One rule's outcome in a trace.
-OUTCOME_ZH = {"pass": "满足", "fail": "不满足", "unknown": "待补充", "scored": "计分"}
-OUTCOME_EN = {"pass": "met", "fail": "not met", "unknown": "missing data", "scored": "scored"}
+OUTCOME_ZH = {
+    "pass": "满足",
+    "fail": "不满足",
+    "unknown": "待补充",
+    "review": "待人工审核",
+    "scored": "计分",
+}
+OUTCOME_EN = {
+    "pass": "met",
+    "fail": "not met",
+    "unknown": "missing data",
+    "review": "manual review",
+    "scored": "scored",
+}
 
 # A spreadsheet row.
 ROW_STATUS_ZH = {"scored": "已评价", "rejected": "未评价"}

@@ -342,6 +342,8 @@ def _first_unmet_rung(firm) -> str | None:
     for ladder in PATH:
         if firm.get(held.get(ladder, ""), "") in ("1", "是"):
             continue
+        if not any(k.startswith(ladder) for k in str(firm["criteria_version"]).split(";")):
+            continue  # no rule set applies (e.g. an expired regional round): nothing to aim at
         failed = set(str(firm[f"{ladder}_failed"]).split(";"))
         if firm[f"{ladder}_status"] != "eligible" and not failed & ceilings:
             return ladder

@@ -1,5 +1,7 @@
 """Gaps are the least change in the firm's own units; the path orders the ladders."""
 
+import datetime as dt
+
 import pytest
 
 from scoring import assess
@@ -61,7 +63,7 @@ def test_ip_gap_counts_items():
         "ip_class2": 3,
         "standards_led": 0,
     }
-    options = _gaps(assess(firm), "gazelle", "ip")
+    options = _gaps(assess(firm, as_of=dt.date(2023, 7, 1)), "gazelle", "ip")  # Shandong 2023
     changes = {(g.field, g.change) for g in options}
     assert ("ip_class1", 1) in changes  # one more invention patent
     assert ("ip_class2", 5) in changes  # or five more class-II items

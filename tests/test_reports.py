@@ -17,14 +17,20 @@ import reports
 import scoring
 from batch import run
 from reports.render import STATIC, ReportError, _fetcher_class, render_isolated
+from scoring.explain import review_summary
 from scoring.fields import FIELDS
-from scoring.vocabulary import PATH
+from scoring.vocabulary import FREE_FILING_ZH, PATH
 from tests.conftest import ROOT, TODAY
 from tiering.cli import main
 
 SAMPLES = pd.read_csv(ROOT / "data" / "sample_firms.csv", dtype=str, keep_default_na=False)
 EXAMPLE = json.loads((ROOT / "data" / "example_firm.json").read_text(encoding="utf-8"))
-STATUS = {"eligible": "符合", "ineligible": "不符合", "undetermined": "待定（缺数据）"}
+STATUS = {
+    "eligible": "符合",
+    "ineligible": "不符合",
+    "undetermined": "待定（缺数据）",
+    "manual_review": "需人工审核",
+}
 DAY = dt.date(2026, 11, 24)
 
 
@@ -125,6 +131,13 @@ def test_every_sample_firm_gets_its_own_statuses_and_scores(index, tmp_path):
         ), (key, status)
         if ladder.score is not None:
             assert f"{ladder.score:g}" in summary, key
+        if ladder.status == "manual_review":  # says what waits for a person, and where
+            assert squeeze(review_summary(ladder))[:40] in text, key
+        if ladder.expert_note_zh:
+            assert squeeze(ladder.expert_note_zh) in text, key
+    for warning in result.warnings:  # every warning, whole
+        assert squeeze(warning.zh) in text, warning.id
+    assert "规则最近一次与原文核对" in text and squeeze(FREE_FILING_ZH)[:30] in text
     assert 4 <= pdf_pages(path) <= 8  # every rule of six ladders, still 4-8 pages
 
 

@@ -75,6 +75,16 @@ def test_rule_case(spec, case):
     for rule_id, outcome in (expect.get("parts") or {}).items():
         part = next(p for p in _flatten(la.trace) if p.rule_id == rule_id)
         assert part.outcome == outcome, part
+    if "expert" in expect:  # [lo, hi], or null for no expert range
+        spread = None if la.expert_min is None else [la.expert_min, la.expert_max]
+        assert spread == expect["expert"]
+    if "expert_inside" in expect:
+        assert (la.expert_note_zh is not None) == expect["expert_inside"]
+    if "warnings" in expect:  # exactly these warning ids on this ladder
+        assert sorted(w.id for w in la.warnings) == sorted(expect["warnings"]), la.warnings
+    if "note" in expect:  # a text the ladder's warnings or notes contain
+        texts = [w.zh for w in la.warnings] + la.notes_zh
+        assert any(expect["note"] in t for t in texts), texts
 
 
 def _files():
@@ -104,3 +114,5 @@ def test_cases_score_the_same_in_one_frame(path):
                 assert row[f"{ladder}_failed"] == ";".join(la.failed)
                 assert row[f"{ladder}_missing"] == ";".join(la.missing)
                 assert (row[f"{ladder}_route"] or None) == la.route
+            mine = [w.zh for w in single.warnings]
+            assert all(text in (frame.iloc[i]["warnings"] or "") for text in mine)

@@ -14,9 +14,17 @@ from pathlib import Path
 import pandas as pd
 
 from scoring.api import InputError, assess, refuse_unusable
+from scoring.explain import review_summary
 from scoring.options import Options
 from scoring.rulesets import RuleFileError, load_all, select
-from scoring.vocabulary import LADDER_NAMES, ROUTE_ZH, STATUS_EN, STATUS_ZH
+from scoring.vocabulary import (
+    FREE_FILING_EN,
+    FREE_FILING_ZH,
+    LADDER_NAMES,
+    ROUTE_ZH,
+    STATUS_EN,
+    STATUS_ZH,
+)
 from tiering import service_cli
 
 
@@ -282,7 +290,14 @@ def render_text(result, lang: str = "zh") -> str:
         score = ""
         if la.score is not None:
             mark = f"（{'达标线' if zh else 'pass'} {la.pass_mark}）"
-            score = f"  {'得分' if zh else 'score'} {la.score:g}{mark}"
+            spread = ""
+            if la.expert_min is not None:
+                spread = (
+                    f"（{'专家评分区间' if zh else 'experts'} {la.expert_min:g}–{la.expert_max:g}）"
+                )
+            score = f"  {'得分' if zh else 'score'} {la.score:g}{spread}{mark}"
+            if la.expert_note_zh:
+                score += f"  {la.expert_note_zh if zh else la.expert_note_en}"
         elif la.score_min is not None:
             score = f"  {'得分区间' if zh else 'score range'} {la.score_min:g}–{la.score_max:g}"
         route = f"  [{ROUTE_ZH.get(la.route, la.route) if zh else la.route}]" if la.route else ""
@@ -295,7 +310,9 @@ def render_text(result, lang: str = "zh") -> str:
                 else (f"{t.value_en} {t.threshold_en}" if t.value_en else "")
             )
             lines.append(f"    ✗ {t.zh if zh else t.en}  {detail}  〔{t.source}〕")
-        if la.missing:
+        if la.status == "manual_review":
+            lines.append(f"    ◇ {review_summary(la, 'zh' if zh else 'en')}")
+        elif la.missing:
             lines.append(f"    ? {'缺少数据' if zh else 'missing'}: {', '.join(la.missing)}")
         for gap in la.gaps:
             if gap.kind == "direct":
@@ -313,7 +330,11 @@ def render_text(result, lang: str = "zh") -> str:
             lines.append(f"  {step.name_zh if zh else step.ladder}: {status}{lead}")
             for need in step.needs_zh if zh else step.needs_en:
                 lines.append(f"     - {need}")
+    for w in result.warnings:
+        name = LADDER_NAMES[w.ladder][0 if zh else 1]
+        lines.append(f"{'提示' if zh else 'Note'}（{name}）: {w.zh if zh else w.en}")
     lines += _readiness_lines(result.readiness, zh)
+    lines.append(FREE_FILING_ZH if zh else FREE_FILING_EN)
     for issue in result.input_issues:
         lines.append(f"! {issue.field}: {issue.zh if zh else issue.en} {issue.value}")
     return "\n".join(lines)
@@ -486,9 +507,13 @@ def _criteria(args) -> int:
             eff = rs.spec.effective
             in_force = "✓" if any(rs.applies(day, m) for m in rs.spec.modes) else " "
             region = f" [{rs.spec.region_name}]" if rs.spec.region_name else ""
+            pack = rs.spec.pack
+            round_ = ("" if pack.round is None else f"{pack.round}年度") if pack else ""
+            round_ = round_ or ("常设" if pack else "")
             print(
-                f"{in_force} {rs.key:40s} {eff.start}–{eff.end or '':10s} "
-                f"{','.join(rs.spec.modes):11s} {rs.spec.title.zh}{region}"
+                f"{in_force} {rs.key:36s} {eff.start}–{eff.end or ''!s:10s} "
+                f"{','.join(rs.spec.modes):10s} {round_:6s} 核对{rs.spec.checked:7s} "
+                f"{rs.spec.sureness:6s} {rs.spec.title.zh}{region}"
             )
         return 0
     target = args.ladder
@@ -503,6 +528,14 @@ def _criteria(args) -> int:
     for d in rs.spec.documents:
         print(f"  {d.number} {d.title}")
     print(f"  有效期 effective: {rs.spec.effective.start} – {rs.spec.effective.end or ''}")
+    print(f"  最近核对 checked: {rs.spec.checked}  可靠程度 sureness: {rs.spec.sureness}")
+    if rs.spec.pack:
+        pack = rs.spec.pack
+        print(f"  地区 regions: {', '.join(rs.spec.regions)} ({rs.spec.region_name})")
+        print(f"  年度 round: {pack.round or '常设 standing'}  基期 base years: {pack.base_years}")
+        if pack.founding_window:
+            print(f"  成立时间 founding window: {pack.founding_window}")
+        print(f"  来源 source: {pack.source}")
     for rule in rs.rules:
         pts = f" ({rule.spec.max_points:g}分)" if rule.spec.max_points else ""
         cite = f"{rs.cite(rule.spec.source)}; {rule.spec.source.evidence}"
@@ -513,7 +546,9 @@ def _criteria(args) -> int:
         limits = f"minimums={pm.minimums} caps={pm.caps}"
         print(f"  [pass_mark] {pm.total} {limits}  〔{rs.cite(pm.source)}〕")
     for ne in rs.spec.not_evaluated:
-        print(f"  [not evaluated] {ne.id}: {ne.zh}")
+        print(f"  [{'manual review' if ne.review else 'not evaluated'}] {ne.id}: {ne.zh}")
+    for spec, _ in rs.warnings:
+        print(f"  [warning] {spec.id}: {spec.zh}  〔{rs.cite(spec.source)}〕")
     return 0
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from scoring.engine import FAIL, PASS, UNKNOWN, Evaluation
+from scoring.engine import FAIL, PASS, REVIEW, UNKNOWN, Evaluation
 from scoring.frames import iter_evaluations
 from scoring.gaps import near_threshold
 from scoring.readiness.panel import STATUS
@@ -55,7 +55,10 @@ def evaluation_features(ev: Evaluation) -> pd.DataFrame:
     near = near_threshold(ev, text=False)  # the distances; the batch's texts when it made them
     for ladder in LADDERS:
         res = ev.ladders[ladder]
-        cols[f"{ladder}_eligible"] = (res.status == PASS).astype(float)
+        # manual review counts as met here: every condition data can decide is (the model's
+        # features mean what they meant before that state existed)
+        met = (res.status == PASS) | (res.status == REVIEW)
+        cols[f"{ladder}_eligible"] = met.astype(float)
         cols[f"{ladder}_undetermined"] = (res.status == UNKNOWN).astype(float)
         cols[f"{ladder}_score"] = res.score
         cols[f"{ladder}_score_min"] = res.score_lo
@@ -76,7 +79,7 @@ def evaluation_features(ev: Evaluation) -> pd.DataFrame:
         # 1 when further, unknown when undetermined; one ordered scale, so the model can hold
         # it monotone (a firm that closes a gap moves down it, never onto a "missing" branch)
         cols[f"{ladder}_shortfall"] = np.select(
-            [res.status == PASS, is_near, res.status == FAIL],
+            [met, is_near, res.status == FAIL],
             [0.0, np.minimum(shortfall, NEAR_CAP), 1.0],
             np.nan,
         )

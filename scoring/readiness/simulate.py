@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.conditions import PASS
+from scoring.engine import REVIEW
 from scoring.frames import iter_evaluations
 from scoring.readiness.panel import STATUS
 from scoring.vocabulary import LADDERS, PATH
@@ -134,7 +135,7 @@ def simulate_panel(
             rows.append(frame)
         engaged = {ladder: sum(held[k] for k in PATH[: PATH.index(ladder)]) for ladder in LADDERS}
         for ladder in LADDERS:  # this year's applications, decided during the next year
-            eligible = status[ladder] == PASS
+            eligible = (status[ladder] == PASS) | (status[ladder] == REVIEW)
             odds = np.log(a.propensity[ladder] / (1 - a.propensity[ladder]))
             propensity = 1 / (1 + np.exp(-(odds + a.engagement_per_rung * engaged[ladder])))
             applies = ~held[ladder] & (rng.random(n) < propensity)

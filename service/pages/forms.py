@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from scoring.fields import ENUMS, FIELDS, canonicalize, refusal_zh, value_range
+from scoring.fields import DEFINITIONS_ZH, ENUMS, FIELDS, canonicalize, refusal_zh, value_range
 from scoring.formatting import ENUM_ZH
 
 STEPS: list[tuple[str, list[str]]] = [
@@ -30,7 +30,9 @@ STEPS: list[tuple[str, list[str]]] = [
             "strategic_emerging",
             "niche_years",
             "niche_market_share",
+            "niche_market_rank_cn",
             "restricted_industry",
+            "is_listed",
         ],
     ),
     ("人员", ["employees", "tech_staff", "rd_staff"]),
@@ -56,6 +58,7 @@ STEPS: list[tuple[str, list[str]]] = [
             "net_profit_y0",
             "net_profit_y1",
             "net_profit_y2",
+            "net_profit_y3",
             "cost_expense_total_y0",
             "rd_expense_y0",
             "rd_expense_y1",
@@ -74,6 +77,9 @@ STEPS: list[tuple[str, list[str]]] = [
             "ip_class1_main_product",
             "ip_class1_high_value",
             "ip_acquisition",
+            "ip_class1_newest_grant_year",
+            "ip_class2_used_before",
+            "ip_rightholder_top3",
             "standards_led",
             "tech_conversions_3y",
             "national_award_5y",
@@ -84,12 +90,14 @@ STEPS: list[tuple[str, list[str]]] = [
             "hte_core_support",
             "srdi_local_points",
             "srdi_dev_score",
+            "srdi_dev_score_prev",
         ],
     ),
     (
         "管理与资质",
         [
             "rd_institution_level",
+            "credit_rating_score",
             "quality_certified",
             "own_brand",
             "digital_level",
@@ -158,6 +166,8 @@ HINTS = {
 def hint(name: str) -> str:
     """A short Chinese note on what to enter (the contract's definitions are in English)."""
     spec = FIELDS[name]
+    if name in DEFINITIONS_ZH:
+        return DEFINITIONS_ZH[name]
     if name in HINTS:
         return HINTS[name]
     if spec.type == "money":

@@ -12,8 +12,18 @@ from reports.charts import radar
 from reports.render import TEMPLATES as REPORT_TEMPLATES
 from reports.render import field_labels
 from scoring import LADDERS
+from scoring.explain import review_summary
 from scoring.fields import FIELDS
-from scoring.vocabulary import LADDER_NAMES, OUTCOME_ZH, PATH, ROUTE_ZH, STATUS_ZH
+from scoring.vocabulary import (
+    FREE_FILING_ZH,
+    LADDER_NAMES,
+    OUTCOME_ZH,
+    PATH,
+    ROUTE_ZH,
+    STATUS_CLASS,
+    STATUS_ZH,
+    SURENESS_ZH,
+)
 from service.deps import csrf_token
 
 # the pages' own templates, then the reports' (the chart macros both use)
@@ -22,8 +32,6 @@ TEMPLATES = Jinja2Templates(
 )
 TEMPLATES.env.autoescape = True  # every page, whatever the file name
 TEMPLATES.env.filters["field_labels"] = field_labels
-
-STATUS_CLASS = {"eligible": "ok", "ineligible": "no", "undetermined": "unknown"}
 
 
 ERROR_TITLES = {
@@ -59,6 +67,9 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
         "ladder_zh": {k: v[0] for k, v in LADDER_NAMES.items()},
         "status_zh": STATUS_ZH,
         "status_class": STATUS_CLASS,
+        "review_summary": review_summary,
+        "sureness_zh": SURENESS_ZH,
+        "free_filing_zh": FREE_FILING_ZH,
         "route_zh": ROUTE_ZH,
         "outcome_zh": OUTCOME_ZH,
         "fields": FIELDS,

@@ -12,8 +12,9 @@ from python_calamine import CalamineWorkbook
 import scoring
 from batch import run
 from scoring.models import Firm
+from scoring.vocabulary import STATUSES
 from service.jobs import Worker
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLE_NAMED
 from tests.service.conftest import login
 
 FIRM = json.loads((ROOT / "data" / "example_firm.json").read_text(encoding="utf-8"))
@@ -235,12 +236,12 @@ def test_pool_funnel_near_list_targets_and_export(client, accounts, settings):
     with Session(engine_for(settings.database_url)) as s:  # give the test bureau two of them
         demo = s.exec(select(User).where(User.username == "bureau")).first()
         firms = s.exec(select(Firm).where(Firm.owner_id == demo.id)).all()
-        assert len(firms) == 33
+        assert len(firms) == SAMPLE_NAMED
     csrf = login(client, "admin")
     overview = client.get("/api/v1/pool").json()
-    assert overview["firms"] == 33
+    assert overview["firms"] == SAMPLE_NAMED
     high_tech = next(r for r in overview["funnel"] if r["ladder"] == "high_tech")
-    assert high_tech["eligible"] + high_tech["ineligible"] + high_tech["undetermined"] == 33
+    assert sum(high_tech[s] for s in STATUSES) == SAMPLE_NAMED
     assert any(n["rule_id"] == "rd_ratio" for n in overview["near"])
     filtered = client.get("/api/v1/pool", params={"ladder": "high_tech", "status": "eligible"})
     assert filtered.json()["firms"] == high_tech["eligible"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import re
 
+import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from scoring.fields import FIELDS
 from service.demo import load_demo
 from service.jobs import Worker
 from service.pages.forms import STEPS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLE_NAMED, SAMPLE_ROWS
 from tests.service.conftest import csrf_of, login
 
 FORM = {
@@ -154,7 +155,7 @@ def test_dashboard_funnel_filters_search_targets_and_export(client, accounts, se
     load_demo(settings.database_url)
     login(client, "admin")
     html = client.get("/dashboard").text
-    assert "库内企业 33 家" in html and 'id="funnel"' in html and 'id="near"' in html
+    assert f"库内企业 {SAMPLE_NAMED} 家" in html and 'id="funnel"' in html and 'id="near"' in html
     assert "研发费用(y0)需增加1.00万元" in html  # the near-threshold firm and what it lacks
     assert 'id="visit"' in html and "基于模拟数据训练" in html  # firms to visit first
     found = client.get("/dashboard", params={"q": "星河光电"}).text
@@ -194,7 +195,8 @@ def test_batch_page_upload_progress_and_download(client, accounts, settings):
     Worker(settings).run(once=True)
     done = client.get(posted.headers["location"]).text
     assert "已完成" in done and 'id="download"' in done and 'http-equiv="refresh"' not in done
-    assert "输入 34 行 = 已评价 33 行 + 未评价 1 行" in done
+    rejected = SAMPLE_ROWS - SAMPLE_NAMED
+    assert f"输入 {SAMPLE_ROWS} 行 = 已评价 {SAMPLE_NAMED} 行 + 未评价 {rejected} 行" in done
     download = client.get(posted.headers["location"] + "/result.xlsx")
     assert download.status_code == 200 and download.content[:2] == b"PK"
 
@@ -302,3 +304,23 @@ def test_the_job_page_lists_the_first_rejected_rows_and_why(client, accounts, se
     assert "空行" in page.text and "缺少企业名称" in page.text
     # the template's instruction row is no firm: named in the summary, not a rejected row
     assert "第2行是模板的填写说明或示例，已略过" in page.text
+
+
+def test_the_result_page_shows_manual_review_warnings_ranges_and_the_free_filing_notice(client):
+    """A Shanghai firm that meets every published gazelle condition waits for the growth test;
+    the same page carries the rule sets' checked dates, the warnings and the filing notice."""
+    samples = pd.read_csv(ROOT / "data" / "sample_firms.csv", dtype=str, keep_default_na=False)
+    row = samples[samples["name"].str.contains("浦江瞪羚")].iloc[0]
+    money = {n for n, spec in FIELDS.items() if spec.type == "money"}
+    data = {
+        k: (str(float(v) / 1e4) if k in money else v)
+        for k, v in row.items()
+        if v != "" and k in FIELDS
+    }
+    data["niche_market_share"] = str(float(data["niche_market_share"]) * 100)
+    html = _post_form(client, data).text
+    assert "需人工审核" in html and "其余条件均满足，待人工审核：营业收入复合增长率门槛" in html
+    assert "提示（不影响结果）" in html and "随机抽取企业现场核查" in html
+    assert "专家评分区间" in html
+    assert "规则最近一次与原文核对：2026-" in html
+    assert 'id="free-filing"' in html and "申报认定不收取任何费用" in html
