@@ -46,7 +46,7 @@ def read_results(path: Path) -> tuple[pd.DataFrame, list[dict] | None]:
         raise BatchError("文件中没有评价结果列（row_status）", "no row_status column: not results")
     frame = frame[frame["row_status"].astype(str) == "scored"].reset_index(drop=True)
     for col in frame.columns:
-        if col.endswith(("_score", "_readiness", "_readiness_24m")):
+        if col.endswith(("_score", "_readiness", "_readiness_24m", "_worth_yearly", "_worth_once")):
             frame[col] = pd.to_numeric(frame[col], errors="coerce")
     return frame, near
 

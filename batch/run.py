@@ -463,7 +463,8 @@ def _rejected_sheet(rejected: pd.DataFrame) -> pd.DataFrame:
     keep = [
         c
         for c in rejected.columns
-        if not c.endswith(("_status", "_score", "_route", "_failed", "_missing"))
+        if not c.endswith(("_status", "_score", "_route", "_failed", "_missing", "_worth_yearly"))
+        and not c.endswith("_worth_once")
         and not c.endswith(("_readiness", "_readiness_24m"))
         and c
         not in (

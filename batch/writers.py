@@ -28,6 +28,8 @@ PART_ZH = {
     "failed": "未满足规则",
     "missing": "缺少数据",
     "readiness": "12个月内晋级概率",
+    "worth_yearly": "每年税收优惠(元)",
+    "worth_once": "一次性奖励(元)",
     "readiness_24m": "24个月内晋级概率",
 }
 OTHER_ZH = {

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlparse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from scoring.fields import FIELDS
+from scoring.formatting import fmt_chance
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -42,6 +43,7 @@ def environment() -> Environment:
         loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined
     )
     env.filters["field_labels"] = field_labels
+    env.filters["chance"] = fmt_chance
     env.filters["running"] = running_text
     return env
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from scoring.benefits import materials_for
 from scoring.engine import Coded, Evaluation, evaluate, next_rungs
 from scoring.explain import RowView, ladder_assessment, upgrade_path
 from scoring.fields import FIELDS, canonicalize, refusal_zh
@@ -246,6 +247,7 @@ def _assessment(
             if e.row == row
         ],
         warnings=[w for la in ladders.values() for w in la.warnings],
+        materials=materials_for(rung) if rung else None,
         input_hash=input_hash(data),
         readiness=None if chances is None else readiness_of_row(*chances, row),
     )

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from scoring.benefits import ladder_worth
 from scoring.conditions import FAIL, PASS, UNKNOWN, AllOf, AnyOf, Cases, Condition, Leaf
 from scoring.engine import REVIEW, STATUS_OF_CODE, Evaluation, GroupResult, fallback_text
 from scoring.fields import FIELDS
@@ -406,6 +407,7 @@ def ladder_assessment(ev: Evaluation, ladder: str, row: int, view: RowView) -> L
             notes_zh=[choice[0].zh if refused else "评价日期无适用的认定标准"],
             notes_en=[choice[0].en if refused else "No rule set in force on the assessment date"],
             warnings=choice,
+            worth=ladder_worth(ev, ladder, row),
         )
     g, i = found
     rs = g.ruleset
@@ -447,6 +449,7 @@ def ladder_assessment(ev: Evaluation, ladder: str, row: int, view: RowView) -> L
         review_zh=review_zh,
         review_en=review_en,
         warnings=choice + _fired_warnings(rs, ladder, res, row),
+        worth=ladder_worth(ev, ladder, row),
         checked=rs.spec.checked,
         sureness=rs.spec.sureness,
     )

@@ -346,9 +346,11 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "fiscal_year": (1990, 2100),
 }
 # Money fields that can legitimately be negative (profits, net assets).
-_SIGNED = {"net_profit_y0", "net_profit_y1", "net_profit_y2", "net_profit_y3"} | {
-    f"net_assets_y{k}" for k in range(3)
-}
+_SIGNED = (
+    {"net_profit_y0", "net_profit_y1", "net_profit_y2", "net_profit_y3"}
+    | {"taxable_income_y0"}
+    | {f"net_assets_y{k}" for k in range(3)}
+)
 
 
 @dataclass

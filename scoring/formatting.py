@@ -53,6 +53,17 @@ def fmt_value(value, unit: str, lang: str = "zh") -> str:
     return f"{value:g}"
 
 
+def fmt_chance(p: float | None) -> str:
+    """A model's probability as a person should read it: never a promise ("<1%", ">99%")."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "—"
+    if p < 0.01:
+        return "<1%"
+    if p > 0.99:
+        return ">99%"
+    return f"{p * 100:.0f}%"
+
+
 def fmt_money(yuan: float, lang: str = "zh") -> str:
     if lang == "zh":
         if abs(yuan) >= 1e8:

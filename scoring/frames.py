@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scoring.benefits import evaluation_worth
 from scoring.engine import STATUS_OF_CODE, Coded, Evaluation, evaluate, next_rungs
 from scoring.fields import CellError, canonicalize
 from scoring.options import Options
@@ -28,6 +29,7 @@ OUTPUT_COLUMNS = [
     "next_rung",
     "criteria_version",
     "warnings",  # added after the contract's columns (contract README: more may follow)
+    *[f"{ladder}_worth_{part}" for ladder in LADDERS for part in ("yearly", "once")],
 ]
 CHUNK_ROWS = 200_000  # rows scored at a time: bounds memory and keeps temporaries reusable
 NO_NAME_ZH = "缺少企业名称（name），无法评价"
@@ -135,6 +137,9 @@ def result_columns(ev: Evaluation) -> dict[str, Any]:
     out["criteria_version"] = _coded(versions.codes, versions.categories, rejected)
     warnings = warning_texts(ev)
     out["warnings"] = _coded(warnings.codes, warnings.categories, rejected)
+    for ladder, worth in evaluation_worth(ev).items():
+        out[f"{ladder}_worth_yearly"] = np.where(rejected, np.nan, worth.yearly)
+        out[f"{ladder}_worth_once"] = np.where(rejected, np.nan, worth.once)
     return out
 
 

@@ -160,6 +160,7 @@ class LadderAssessment(BaseModel):
     review_zh: list[str] = Field(default_factory=list)
     review_en: list[str] = Field(default_factory=list)
     warnings: list[WarningItem] = Field(default_factory=list)
+    worth: LadderWorth | None = None  # what the ladder is worth (scoring.benefits)
     checked: str | None = None  # when the rule set was last compared with its sources
     sureness: str | None = None  # high / medium / low
 
@@ -173,6 +174,47 @@ class WarningItem(BaseModel):
     zh: str
     en: str
     source: str | None = None
+
+
+class WorthLine(BaseModel):
+    """One benefit of a ladder: a yearly tax item, a one-off award, a fund or a note."""
+
+    ladder: str
+    id: str
+    kind: Literal["yearly", "one_off", "fund", "note"]
+    zh: str
+    en: str
+    amount: Number = None  # yuan (a year for yearly items); None: unknown or not a cash item
+    up_to: bool = False  # the source says 最高
+    formula_zh: str | None = None
+    missing: list[str] = Field(default_factory=list)  # inputs that would make it exact
+    status: Literal["open", "closed"] = "open"
+    source: str
+    sureness: str
+    checked: str
+
+
+class LadderWorth(BaseModel):
+    """What a ladder is worth to this firm, computed from its own figures."""
+
+    yearly: Number = None  # yuan a year (tax); None: an input is missing
+    once: Number = None  # the region's one-off award; None: none recorded for the region
+    once_up_to: bool = False
+    small_low_profit: bool | None = None
+    lines: list[WorthLine] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    summary_zh: str
+
+
+class Materials(BaseModel):
+    """What to prepare for a ladder (criteria/materials/checklists.yaml)."""
+
+    ladder: str
+    name_zh: str
+    items: list[str]
+    source: str
+    sureness: str
+    checked: str
 
 
 class PathStep(BaseModel):
@@ -232,5 +274,6 @@ class Assessment(BaseModel):
     input_issues: list[InputIssue] = Field(default_factory=list)
     # every ladder's warnings in one list (the batch's warnings column is the same texts)
     warnings: list[WarningItem] = Field(default_factory=list)
+    materials: Materials | None = None  # what to prepare for the next rung
     input_hash: str
     readiness: Readiness | None = None

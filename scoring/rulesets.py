@@ -537,6 +537,8 @@ def load_raw(directory: Path = CRITERIA_DIR) -> dict[str, tuple[dict, Path]]:
     """Every rule file as a raw mapping (``extends`` resolved), keyed by its set name."""
     raws: dict[str, tuple[dict, Path]] = {}
     for path in sorted(directory.glob("*/*.yaml")):
+        if path.parent.name not in LADDERS:  # benefits/, materials/: read by their own modules
+            continue
         raw = _read_yaml(path)
         ladder = raw.get("ladder")
         if ladder != path.parent.name:

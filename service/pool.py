@@ -92,6 +92,39 @@ def near_list(pool: pd.DataFrame, ladder: str | None = None) -> list[dict]:
     return rows
 
 
+def within_reach(pool: pd.DataFrame) -> list[dict]:
+    """What the near-threshold firms would unlock, per ladder: how many, the yearly tax relief
+    their own figures give (and how many of them cannot say yet), the one-off local awards."""
+    out = []
+    for ladder in PATH:
+        ids = {
+            firm.id for firm in pool.itertuples() for i in firm.near or [] if i["ladder"] == ladder
+        }
+        if not ids:
+            continue
+        rows = pool[pool["id"].isin(ids)]
+        yearly = _numbers(rows, f"{ladder}_worth_yearly")
+        once = _numbers(rows, f"{ladder}_worth_once")
+        out.append(
+            {
+                "ladder": ladder,
+                "ladder_zh": LADDER_NAMES[ladder][0],
+                "firms": len(rows),
+                "yearly": float(yearly.sum()),
+                "yearly_unknown": int(yearly.isna().sum()),
+                "once": float(once.sum()),
+                "once_firms": int(once.notna().sum()),
+            }
+        )
+    return out
+
+
+def _numbers(rows: pd.DataFrame, column: str) -> pd.Series:
+    if column not in rows:  # assessments stored before the worth columns existed
+        return pd.Series([float("nan")] * len(rows), index=rows.index)
+    return pd.to_numeric(rows[column], errors="coerce")
+
+
 def _chance(firm, ladder: str) -> float | None:
     """The firm's 12-month readiness for ``ladder`` from its latest assessment, if any."""
     value = getattr(firm, f"{ladder}_readiness", None)

@@ -138,6 +138,10 @@ def test_every_sample_firm_gets_its_own_statuses_and_scores(index, tmp_path):
     for warning in result.warnings:  # every warning, whole
         assert squeeze(warning.zh) in text, warning.id
     assert "规则最近一次与原文核对" in text and squeeze(FREE_FILING_ZH)[:30] in text
+    if result.materials:  # what to prepare for the next rung
+        assert squeeze(f"申报{result.materials.name_zh}需准备的材料") in text
+    for key in PATH:  # what each rung is worth
+        assert squeeze(result.ladders[key].worth.summary_zh) in text, key
     assert 4 <= pdf_pages(path) <= 8  # every rule of six ladders, still 4-8 pages
 
 

@@ -82,6 +82,11 @@ def test_rule_case(spec, case):
         assert (la.expert_note_zh is not None) == expect["expert_inside"]
     if "warnings" in expect:  # exactly these warning ids on this ladder
         assert sorted(w.id for w in la.warnings) == sorted(expect["warnings"]), la.warnings
+    for key in ("yearly", "once", "once_up_to", "small_low_profit"):  # what the ladder is worth
+        if f"worth_{key}" in expect:
+            assert getattr(la.worth, key) == expect[f"worth_{key}"], la.worth
+    if "worth_lines" in expect:  # the benefit ids listed, in order
+        assert [w.id for w in la.worth.lines] == expect["worth_lines"], la.worth.lines
     if "note" in expect:  # a text the ladder's warnings or notes contain
         texts = [w.zh for w in la.warnings] + la.notes_zh
         assert any(expect["note"] in t for t in texts), texts

@@ -15,6 +15,7 @@ import pandas as pd
 
 from scoring.api import InputError, assess, refuse_unusable
 from scoring.explain import review_summary
+from scoring.formatting import fmt_chance
 from scoring.options import Options
 from scoring.rulesets import RuleFileError, load_all, select
 from scoring.vocabulary import (
@@ -310,6 +311,8 @@ def render_text(result, lang: str = "zh") -> str:
                 else (f"{t.value_en} {t.threshold_en}" if t.value_en else "")
             )
             lines.append(f"    ✗ {t.zh if zh else t.en}  {detail}  〔{t.source}〕")
+        if la.worth and zh:
+            lines.append(f"    ¥ 价值：{la.worth.summary_zh}")
         if la.status == "manual_review":
             lines.append(f"    ◇ {review_summary(la, 'zh' if zh else 'en')}")
         elif la.missing:
@@ -346,7 +349,7 @@ def _readiness_lines(r, zh: bool) -> list[str]:
         return []
 
     def pct(p: float | None) -> str:
-        return "—" if p is None else f"{p:.0%}"
+        return fmt_chance(p)
 
     head = "晋级概率（模型" if zh else "Readiness (model"
     lines = ["", f"{head} {r.model_version}，{r.note_zh if zh else r.note_en}）"]

@@ -55,6 +55,7 @@ def pool_overview(
         "firms": len(view),
         "funnel": pools.funnel(view),
         "near": pools.near_list(view, f.clean().ladder),
+        "within_reach": pools.within_reach(view),
         "visit_first": pools.visit_first(view),
         "targets": store.target_progress(session, user, everything),
     }

@@ -48,6 +48,7 @@ def dashboard(
             "shown": len(view),
             "funnel": pools.funnel(view),
             "near": pools.near_list(view, f.ladder)[:PAGE_ROWS],
+            "reach": pools.within_reach(view),
             "visit": pools.visit_first(view),
             "model_label": model_label(bundle)
             if (bundle := training.current_model(settings, user) or current_bundle())

@@ -14,6 +14,7 @@ from reports.render import field_labels
 from scoring import LADDERS
 from scoring.explain import review_summary
 from scoring.fields import FIELDS
+from scoring.formatting import fmt_chance
 from scoring.vocabulary import (
     FREE_FILING_ZH,
     LADDER_NAMES,
@@ -32,6 +33,7 @@ TEMPLATES = Jinja2Templates(
 )
 TEMPLATES.env.autoescape = True  # every page, whatever the file name
 TEMPLATES.env.filters["field_labels"] = field_labels
+TEMPLATES.env.filters["chance"] = fmt_chance
 
 
 ERROR_TITLES = {

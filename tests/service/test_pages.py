@@ -324,3 +324,20 @@ def test_the_result_page_shows_manual_review_warnings_ranges_and_the_free_filing
     assert "专家评分区间" in html
     assert "规则最近一次与原文核对：2026-" in html
     assert 'id="free-filing"' in html and "申报认定不收取任何费用" in html
+    # what each rung is worth, with its source and checked date
+    assert "价值：" in html and "企业所得税减按15%税率征收" in html and "核对2026-12" in html
+    assert 'id="materials"' in html and "需准备的材料" in html
+
+
+def test_the_dashboard_says_what_the_near_threshold_firms_would_unlock(client, accounts, settings):
+    load_demo(settings.database_url)
+    login(client, "admin")
+    html = client.get("/dashboard").text
+    assert 'id="within-reach"' in html and "家临近门槛，达标后每年税收优惠合计约" in html
+    overview = client.get("/api/v1/pool").json()
+    reach = {r["ladder"]: r for r in overview["within_reach"]}
+    near = {n["ladder"] for n in overview["near"]}
+    assert set(reach) == near
+    for ladder, r in reach.items():
+        firms = {n["firm_id"] for n in overview["near"] if n["ladder"] == ladder}
+        assert r["firms"] == len(firms) and r["yearly_unknown"] <= r["firms"]
