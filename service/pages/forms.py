@@ -59,6 +59,7 @@ STEPS: list[tuple[str, list[str]]] = [
             "net_profit_y1",
             "net_profit_y2",
             "net_profit_y3",
+            "taxable_income_y0",
             "cost_expense_total_y0",
             "rd_expense_y0",
             "rd_expense_y1",
