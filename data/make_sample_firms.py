@@ -173,6 +173,16 @@ HNTE_EDGE = dict(
     is_high_tech=0,
 )
 
+# A firm that meets the 2026 little-giant conditions (with and without its platform score).
+LITTLE_GIANT = dict(
+    BASE,
+    ip_class1_main_product=6,
+    ip_class1=8,
+    rd_expense_y0=620 * WAN,
+    rd_expense_y1=580 * WAN,
+    main_revenue_y0=8400 * WAN,
+)
+
 FIRMS: list[tuple[str, dict]] = [
     ("示例·云杉软件科技有限公司", dict(STARTUP)),
     ("示例·青禾智能装备有限公司", dict(BASE)),
@@ -251,17 +261,7 @@ FIRMS: list[tuple[str, dict]] = [
     ),
     ("示例·精工传感器有限公司（专精特新）", dict(BASE, is_srdi_sme=0, niche_market_share=0.04)),
     ("示例·精工传感器有限公司（评价分不足）", dict(BASE, is_srdi_sme=0, srdi_dev_score=46)),
-    (
-        "示例·华岳液压科技股份有限公司（小巨人）",
-        dict(
-            BASE,
-            ip_class1_main_product=6,
-            ip_class1=8,
-            rd_expense_y0=620 * WAN,
-            rd_expense_y1=580 * WAN,
-            main_revenue_y0=8400 * WAN,
-        ),
-    ),
+    ("示例·华岳液压科技股份有限公司（小巨人）", dict(LITTLE_GIANT)),
     (
         "示例·华岳液压科技股份有限公司（营收不足）",
         dict(BASE, revenue_y0=4800 * WAN, main_revenue_y0=4500 * WAN),
@@ -362,18 +362,7 @@ FIRMS: list[tuple[str, dict]] = [
     ("示例·济南高新区瞪羚软件有限公司", dict(BASE, region_code="370171")),
     ("示例·合肥瞪羚量子有限公司（待人工审核）", dict(BASE, region_code="340104")),
     ("示例·深圳瞪羚芯片有限公司（待人工审核）", dict(BASE, region_code="440305")),
-    (
-        "示例·华岳液压科技股份有限公司（待平台评分）",
-        dict(
-            BASE,
-            ip_class1_main_product=6,
-            ip_class1=8,
-            rd_expense_y0=620 * WAN,
-            rd_expense_y1=580 * WAN,
-            main_revenue_y0=8400 * WAN,
-            srdi_dev_score="",
-        ),
-    ),
+    ("示例·华岳液压科技股份有限公司（待平台评分）", dict(LITTLE_GIANT, srdi_dev_score="")),
 ]
 
 
