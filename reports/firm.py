@@ -10,15 +10,11 @@ from reports.charts import radar
 from scoring.explain import review_summary
 from scoring.formatting import fmt_change
 from scoring.models import Assessment, Gap, LadderAssessment
+from scoring.plan import readiness_lines
 from scoring.rulesets import load_all
 from scoring.vocabulary import (
-    FREE_FILING_ZH,
-    OUTCOME_ZH,
     PATH,
-    ROUTE_ZH,
-    STATUS_CLASS,
-    STATUS_ZH,
-    SURENESS_ZH,
+    TEMPLATE_LABELS,
 )
 
 # When a gap can be closed, by its lead time (months): the action plan's timeline
@@ -62,13 +58,9 @@ def firm_context(result: Assessment, created: dt.date) -> dict[str, Any]:
         "refs": {la.ladder: [documents.index(d) + 1 for d in la.documents] for la in ladders},
         "cite": cite,
         "change": fmt_change,
-        "status_zh": STATUS_ZH,
-        "route_zh": ROUTE_ZH,
-        "outcome_zh": OUTCOME_ZH,
-        "status_class": STATUS_CLASS,
         "review_summary": review_summary,
-        "sureness_zh": SURENESS_ZH,
-        "free_filing_zh": FREE_FILING_ZH,
+        "plan_readiness": readiness_lines,
+        **TEMPLATE_LABELS,
     }
 
 

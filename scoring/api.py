@@ -5,6 +5,7 @@ All three run the same vectorized ``engine.evaluate``; a single firm is a one-ro
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
@@ -18,6 +19,7 @@ from scoring.benefits import materials_for
 from scoring.engine import Coded, Evaluation, evaluate, next_rungs
 from scoring.explain import RowView, ladder_assessment, upgrade_path
 from scoring.fields import FIELDS, canonicalize, refusal_zh
+from scoring.filing_calendar import firm_calendar, next_line
 from scoring.frames import (
     CHUNK_ROWS,
     OUTPUT_COLUMNS,
@@ -231,6 +233,16 @@ def _assessment(
     rung = rungs[row] or None
     fy = ev.frame.num("fiscal_year")[row]
     versions = versions[row]
+    path = upgrade_path(ladders, rung) if rung else []
+    calendar = firm_calendar(
+        data,
+        [step.ladder for step in path],
+        ev.options.today or dt.date.today(),
+        held={k: bool(la.held) for k, la in ladders.items()},
+    )
+    windows = {e.ladder: e.zh for e in calendar if e.kind == "window"}
+    for step in path:
+        step.window_zh = windows.get(step.ladder)
     return Assessment(
         name=ev.frame.text("name")[row],
         credit_code=ev.frame.text("credit_code")[row],
@@ -239,7 +251,7 @@ def _assessment(
         mode=ev.mode,
         ladders=ladders,
         next_rung=rung,
-        path=upgrade_path(ladders, rung) if rung else [],
+        path=path,
         criteria_version=versions,
         input_issues=[
             InputIssue(field=e.field, value=e.value, zh=e.zh, en=e.en, severity=e.severity)
@@ -248,6 +260,8 @@ def _assessment(
         ],
         warnings=[w for la in ladders.values() for w in la.warnings],
         materials=materials_for(rung) if rung else None,
+        calendar=calendar,
+        next_zh=next_line(calendar),
         input_hash=input_hash(data),
         readiness=None if chances is None else readiness_of_row(*chances, row),
     )

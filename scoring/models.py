@@ -224,6 +224,60 @@ class PathStep(BaseModel):
     needs_zh: list[str]
     needs_en: list[str]
     lead_months: int
+    window_zh: str | None = None  # the filing window to aim at (scoring.filing_calendar)
+
+
+class CalendarEvent(BaseModel):
+    """One dated item of a firm's calendar, with its source."""
+
+    ladder: str
+    kind: Literal["window", "expiry", "duty"]
+    status: Literal["open", "upcoming", "announced", "last_seen", "due", "past"]
+    zh: str  # the line as the page, PDF and CLI print it
+    start: dt.date | None = None
+    end: dt.date | None = None
+    seen_year: int | None = None  # windows: the year of the notice it was seen in
+    region_name: str | None = None
+    source: str
+    sureness: str
+    checked: str
+
+
+class PlanStep(BaseModel):
+    rule_id: str
+    field: str
+    label_zh: str
+    zh: str  # the gap as the result words it
+    action_zh: str  # what the firm does (from the cost file)
+    change: float | None  # in the field's unit; None for a yes/no condition
+    unit: str | None
+    cost: float | None  # yuan; None when the change is not priced
+    lead_months: int
+    source: str | None = None
+    sureness: str | None = None
+
+
+class Plan(BaseModel):
+    target: str
+    target_zh: str
+    by_year: int
+    status_before: str
+    reachable: bool  # re-scoring the end state reaches the target
+    status_after: str | None = None
+    score_before: float | None = None
+    score_after: float | None = None
+    steps: list[PlanStep] = []
+    cost: float | None = None  # the priced steps' total (yuan)
+    unpriced: list[str] = []  # steps without a cost (named; the total leaves them out)
+    lead_months: int = 0
+    tried: int = 0  # combinations priced
+    rescored: int = 0  # combinations re-scored through the engine
+    # the readiness model's 12-month chance as the firm is today, and counted from the day
+    # the plan is done (its lead months later): two figures that never contradict the lead
+    readiness_before: float | None = None
+    readiness_after: float | None = None
+    zh: str  # the one line
+    costs_checked: str
 
 
 class InputIssue(BaseModel):
@@ -275,5 +329,9 @@ class Assessment(BaseModel):
     # every ladder's warnings in one list (the batch's warnings column is the same texts)
     warnings: list[WarningItem] = Field(default_factory=list)
     materials: Materials | None = None  # what to prepare for the next rung
+    # dated windows, renewals and duties (scoring.filing_calendar); ``next_zh``: the first
+    calendar: list[CalendarEvent] = Field(default_factory=list)
+    next_zh: str | None = None
+    plan: Plan | None = None  # the least-cost plan (scoring.plan), where one was asked for
     input_hash: str
     readiness: Readiness | None = None

@@ -106,3 +106,26 @@ def status_label(status: str, lang: str = "zh") -> str:
 
 def route_label(route: str | None, lang: str = "zh") -> str:
     return (ROUTE_ZH if lang == "zh" else ROUTE_EN).get(route or "", route or "")
+
+
+# a calendar item's state (scoring.filing_calendar): only a window of this year that has not
+# closed is open or upcoming; an older one is last seen, never projected
+CALENDAR_STATUS_ZH = {
+    "open": "进行中",
+    "upcoming": "即将开始",
+    "announced": "已发通知",
+    "last_seen": "上次所见",
+    "due": "待办",
+    "past": "已过",
+}
+
+# the words every page and report template reads, under one set of names
+TEMPLATE_LABELS = {
+    "status_zh": STATUS_ZH,
+    "status_class": STATUS_CLASS,
+    "route_zh": ROUTE_ZH,
+    "outcome_zh": OUTCOME_ZH,
+    "sureness_zh": SURENESS_ZH,
+    "free_filing_zh": FREE_FILING_ZH,
+    "calendar_status_zh": CALENDAR_STATUS_ZH,
+}

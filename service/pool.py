@@ -3,6 +3,7 @@ and spreadsheet export. The pool is read from each firm's latest assessment."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ import pandas as pd
 
 from batch.writers import neutralize
 from scoring import LADDERS
+from scoring.filing_calendar import pool_outlook
 from scoring.vocabulary import LADDER_NAMES, PATH, STATUS_ZH, STATUSES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -117,6 +119,22 @@ def within_reach(pool: pd.DataFrame) -> list[dict]:
             }
         )
     return out
+
+
+def calendar_region(user) -> str:
+    """The region whose filing windows a bureau sees: its first (a province sees its own)."""
+    regions = user.regions()
+    return regions[0] if regions else ""
+
+
+def outlook_json(pool: pd.DataFrame, user, today: dt.date) -> dict:
+    """The pool's calendar for the API: the region's windows and the certificates due."""
+    outlook = pool_outlook(pool, calendar_region(user), today)
+    return {
+        "windows": [w.model_dump(mode="json") for w in outlook["windows"]],
+        "renewals_due": outlook["due"],
+        "until": outlook["horizon"].isoformat(),
+    }
 
 
 def _numbers(rows: pd.DataFrame, column: str) -> pd.Series:

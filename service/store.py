@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from scoring.api import Evaluated, firm_dict, input_hash, refuse_unusable, score_firms
+from scoring.filing_calendar import frame_renewals
 from scoring.options import Options
 from scoring.vocabulary import LADDERS
 from service import audit
@@ -121,7 +122,11 @@ def latest_summary(scored: Evaluated, row: int = 0) -> dict[str, Any]:
     """The output contract row and the near-threshold list of one scored firm, for the
     dashboard: read from the evaluation the stored assessment came from (never re-scored)."""
     near = scored.near()
-    return _summary_row(scored.contract().iloc[row], near[near["row"] == row])
+    out = _summary_row(scored.contract().iloc[row], near[near["row"] == row])
+    on, ladder = frame_renewals(scored.ev)  # the calendar's certificate expiry, for the pool
+    out["renewal_on"] = None if np.isnat(on[row]) else str(on[row])
+    out["renewal_ladder"] = ladder[row]
+    return out
 
 
 def _summary_row(row: pd.Series, near: pd.DataFrame) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from scoring.formatting import fmt_chance
 from scoring.options import Options
 from scoring.rulesets import RuleFileError, load_all, select
 from scoring.vocabulary import (
+    CALENDAR_STATUS_ZH,
     FREE_FILING_EN,
     FREE_FILING_ZH,
     LADDER_NAMES,
@@ -63,11 +64,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--lang", choices=["zh", "en"], default="zh")
     p.add_argument("--json", action="store_true", help="print the full machine-readable result")
+    p.add_argument("--ics", help="also write the firm's filing calendar to this .ics file")
     p.add_argument(
         "--lenient",
         action="store_true",
         help="score a value that cannot be used as unknown instead of refusing the firm",
     )
+    _common(p)
+
+    p = sub.add_parser("plan", help="the least-cost plan to a target rung for one firm (JSON)")
+    p.add_argument("file")
+    p.add_argument("--target", choices=list(LADDER_NAMES), help="default: the next unmet rung")
+    p.add_argument("--by", type=int, help="the year to file in (default: the earliest that fits)")
+    p.add_argument(
+        "--cost",
+        action="append",
+        default=[],
+        metavar="FIELD=YUAN",
+        help="replace a unit cost of criteria/plan/costs.yaml (repeatable)",
+    )
+    p.add_argument("--json", action="store_true")
     _common(p)
 
     p = sub.add_parser("batch", help="score a spreadsheet (xlsx, xls, csv, parquet)")
@@ -155,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "assess":
             return _assess(args)
+        if args.command == "plan":
+            return _plan(args)
         if args.command == "batch":
             return _batch(args)
         if args.command == "synth":
@@ -261,13 +279,43 @@ def _drift(args) -> int:
     return 0
 
 
-def _assess(args) -> int:
+def _read_firm(args) -> dict:
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8-sig")
     try:
-        firm = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"不是有效的JSON：{exc}", f"not valid JSON: {exc}") from exc
+
+
+def _plan(args) -> int:
+    from scoring.plan import plan_for, plan_lines
+
+    costs = {}
+    for item in args.cost:
+        field, _, value = item.partition("=")
+        try:
+            costs[field.strip()] = float(value)
+        except ValueError:
+            raise InputError(
+                f"单位成本应为 字段=元：{item}", f"a cost is FIELD=YUAN: {item}"
+            ) from None
+    plan = plan_for(_read_firm(args), args.target, args.by, costs or None, _options(args))
+    if plan is None:
+        print("所有梯度均已满足，无需方案")
+    elif args.json:
+        print(plan.model_dump_json(indent=2))
+    else:
+        print("\n".join(plan_lines(plan)))
+    return 0
+
+
+def _assess(args) -> int:
+    firm = _read_firm(args)
     result = refuse_unusable(assess(firm, _options(args)), lenient=args.lenient)
+    if args.ics:
+        from scoring.filing_calendar import to_ics
+
+        Path(args.ics).write_bytes(to_ics(result.calendar, result.name or "", dt.date.today()))
     if args.json:
         print(result.model_dump_json(indent=2))
         return 0
@@ -333,6 +381,10 @@ def render_text(result, lang: str = "zh") -> str:
             lines.append(f"  {step.name_zh if zh else step.ladder}: {status}{lead}")
             for need in step.needs_zh if zh else step.needs_en:
                 lines.append(f"     - {need}")
+    if result.calendar and zh:
+        lines.append("申报日历（以当年通知为准）:")
+        for event in result.calendar:
+            lines.append(f"  · [{CALENDAR_STATUS_ZH[event.status]}] {event.zh}")
     for w in result.warnings:
         name = LADDER_NAMES[w.ladder][0 if zh else 1]
         lines.append(f"{'提示' if zh else 'Note'}（{name}）: {w.zh if zh else w.en}")

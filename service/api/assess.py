@@ -1,8 +1,8 @@
-"""Stateless assessment: one firm in, the full result out; and what-if."""
+"""Stateless assessment: one firm in, the full result out; what-if; the least-cost plan."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
 import anyio.to_thread
@@ -11,8 +11,10 @@ from pydantic import BaseModel, Field
 
 import scoring
 from scoring.api import WhatIf, refuse_unusable
-from scoring.models import Assessment, Firm, IsoDate
+from scoring.models import Assessment, Firm, IsoDate, Plan
 from scoring.options import Options
+from scoring.plan import plan_for
+from scoring.vocabulary import LADDERS
 from service.batching import AssessBatcher
 from service.deps import LENIENT
 from service.errors import ApiError
@@ -79,3 +81,43 @@ def what_if(request: WhatIfRequest, lenient: bool = LENIENT):
         raise ApiError(
             422, "invalid_override", "参数调整无效（路径或数值不对）", f"invalid override: {exc}"
         ) from exc
+
+
+class PlanRequest(BaseModel):
+    firm: Firm
+    target: Literal[LADDERS] | None = Field(  # type: ignore[valid-type]
+        default=None, description="the rung to reach (default: the next one not met)"
+    )
+    by_year: int | None = Field(
+        default=None, ge=2000, le=2100, description="file by this year (default: earliest)"
+    )
+    costs: dict[str, Annotated[float, Field(ge=0, le=1e12)]] = Field(
+        default_factory=dict,
+        description="unit costs replacing criteria/plan/costs.yaml, e.g. "
+        '{"tech_staff": 180000} (yuan per unit)',
+    )
+    as_of: IsoDate | None = None
+    mode: Literal["new", "review"] = "new"
+
+
+@router.post("/plan", response_model=Plan | None)
+async def plan(request: PlanRequest, lenient: bool = LENIENT):
+    """The least-cost combination of changes that reaches the target rung by the year,
+    verified by re-scoring its end state, with the readiness model's chance before and
+    after. ``null`` when every rung is met."""
+    options = Options(as_of=request.as_of, mode=request.mode)
+    refuse_unusable(scoring.assess(request.firm, options.replace(readiness=None)), lenient=lenient)
+    try:
+        found = await anyio.to_thread.run_sync(
+            lambda: plan_for(
+                request.firm, request.target, request.by_year, request.costs or None, options
+            ),
+            limiter=SCORING,
+        )
+    except ValueError as exc:
+        if isinstance(exc, scoring.InputError):
+            raise
+        raise ApiError(422, "invalid_cost", "单位成本只能替换已定价的字段", str(exc)) from exc
+    return Response(
+        "null" if found is None else found.model_dump_json(), media_type="application/json"
+    )

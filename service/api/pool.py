@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -56,6 +57,7 @@ def pool_overview(
         "funnel": pools.funnel(view),
         "near": pools.near_list(view, f.clean().ladder),
         "within_reach": pools.within_reach(view),
+        "calendar": pools.outlook_json(view, user, dt.date.today()),
         "visit_first": pools.visit_first(view),
         "targets": store.target_progress(session, user, everything),
     }

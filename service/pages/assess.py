@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import select
 
 import scoring
 from scoring.api import InputError
+from scoring.filing_calendar import refreshed, to_ics
+from scoring.models import Assessment as Result
+from scoring.plan import attach_plan, plan_for
 from service import drafts, reporting, store
 from service.deps import CsrfChecked, Id, SessionDep
 from service.errors import ApiError
@@ -15,6 +20,7 @@ from service.models import Assessment, Firm
 from service.pages import forms
 from service.pages.common import PageUser, login_redirect
 from service.pages.render import render
+from service.pool import attachment
 
 router = APIRouter()
 
@@ -145,8 +151,9 @@ async def clear_draft(request: Request, user: PageUser, session: SessionDep):
 def _result_context(
     result: dict, row: Assessment | None, data: dict, what_if=None, source: str = ""
 ) -> dict:
+    today = dt.date.today()
     return {
-        "result": result,
+        "result": attach_plan(refreshed(result, data, today), _plan(data, today)),
         "assessment": row,
         "source": source,
         "inputs": data,
@@ -155,6 +162,14 @@ def _result_context(
         "what_if_values": forms.form_values(data),
         "unit_label": forms.unit_label,
     }
+
+
+def _plan(data: dict, today: dt.date):
+    """The least-cost plan to the next unmet rung (none for a firm the rules cannot use)."""
+    try:
+        return plan_for(data, today=today)
+    except (InputError, ValueError):
+        return None
 
 
 WHAT_IF_FIELDS = [
@@ -188,7 +203,23 @@ async def result_report(assessment_id: Id, request: Request, user: PageUser, ses
     if user is None:
         return login_redirect(request)
     row = store.get_assessment(session, user, assessment_id)
-    return await reporting.firm_pdf(row.result, f"诊断报告-{row.id}.pdf")
+    today = dt.date.today()
+    result = refreshed(row.result, row.input_snapshot, today)
+    result = attach_plan(result, _plan(row.input_snapshot, today))
+    return await reporting.firm_pdf(result, f"诊断报告-{row.id}.pdf")
+
+
+@router.get("/assessments/{assessment_id}/calendar.ics")
+def result_calendar(assessment_id: Id, request: Request, user: PageUser, session: SessionDep):
+    """The firm's filing calendar (windows still ahead, renewals, yearly duties) as iCalendar."""
+    if user is None:
+        return login_redirect(request)
+    row = store.get_assessment(session, user, assessment_id)
+    today = dt.date.today()
+    result = Result.model_validate(refreshed(row.result, row.input_snapshot, today))
+    body = to_ics(result.calendar, result.name or "", today)
+    headers = attachment(f"申报日历-{row.id}.ics")
+    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
 @router.post("/assess/report.pdf", dependencies=[CsrfChecked])
@@ -204,7 +235,10 @@ async def anonymous_report(request: Request):
         result = scoring.assess(data)
     except InputError as exc:
         return _form(request, {}, {"name": exc.zh}, 422)
-    return await reporting.firm_pdf(result.model_dump(mode="json"), "诊断报告.pdf")
+    plan = _plan(data, dt.date.today())
+    return await reporting.firm_pdf(
+        attach_plan(result.model_dump(mode="json"), plan), "诊断报告.pdf"
+    )
 
 
 @router.post("/assessments/{assessment_id}/what-if", dependencies=[CsrfChecked])

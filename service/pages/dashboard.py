@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from scoring import LADDERS
+from scoring.filing_calendar import pool_ics, pool_outlook
 from scoring.readiness.predict import current_bundle, model_label
 from service import pool as pools
 from service import reporting, store, training
@@ -49,6 +52,7 @@ def dashboard(
             "funnel": pools.funnel(view),
             "near": pools.near_list(view, f.ladder)[:PAGE_ROWS],
             "reach": pools.within_reach(view),
+            "outlook": pool_outlook(view, pools.calendar_region(user), dt.date.today()),
             "visit": pools.visit_first(view),
             "model_label": model_label(bundle)
             if (bundle := training.current_model(settings, user) or current_bundle())
@@ -59,6 +63,24 @@ def dashboard(
             "query": request.url.query,
         },
     )
+
+
+@router.get("/dashboard/calendar.ics")
+def calendar(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    f: pools.Filters = Depends(filters),
+):
+    """The pool's calendar: the region's windows still ahead and every certificate expiry."""
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    view = pools.apply(training.pool_of(session, settings, user), f)
+    today = dt.date.today()
+    body = pool_ics(pool_outlook(view, pools.calendar_region(user), today), "培育库", today)
+    headers = pools.attachment("培育库申报日历.ics")
+    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
 @router.get("/dashboard/report.pdf")

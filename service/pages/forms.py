@@ -111,6 +111,8 @@ STEPS: list[tuple[str, list[str]]] = [
             "is_tech_sme",
             "is_innovative_sme",
             "is_srdi_sme",
+            "srdi_sme_certified_on",
+            "little_giant_certified_on",
             "major_incident_1y",
             "on_dishonesty_list",
         ],

@@ -14,16 +14,11 @@ from reports.render import field_labels
 from scoring import LADDERS
 from scoring.explain import review_summary
 from scoring.fields import FIELDS
-from scoring.formatting import fmt_chance
+from scoring.formatting import fmt_chance, fmt_change
 from scoring.vocabulary import (
-    FREE_FILING_ZH,
     LADDER_NAMES,
-    OUTCOME_ZH,
     PATH,
-    ROUTE_ZH,
-    STATUS_CLASS,
-    STATUS_ZH,
-    SURENESS_ZH,
+    TEMPLATE_LABELS,
 )
 from service.deps import csrf_token
 
@@ -34,6 +29,7 @@ TEMPLATES = Jinja2Templates(
 TEMPLATES.env.autoescape = True  # every page, whatever the file name
 TEMPLATES.env.filters["field_labels"] = field_labels
 TEMPLATES.env.filters["chance"] = fmt_chance
+TEMPLATES.env.filters["change"] = fmt_change
 
 
 ERROR_TITLES = {
@@ -67,13 +63,8 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
         "ladders": LADDERS,
         "path": PATH,
         "ladder_zh": {k: v[0] for k, v in LADDER_NAMES.items()},
-        "status_zh": STATUS_ZH,
-        "status_class": STATUS_CLASS,
         "review_summary": review_summary,
-        "sureness_zh": SURENESS_ZH,
-        "free_filing_zh": FREE_FILING_ZH,
-        "route_zh": ROUTE_ZH,
-        "outcome_zh": OUTCOME_ZH,
+        **TEMPLATE_LABELS,
         "fields": FIELDS,
         "radar": radar,
         "pending": bool(request.session.get("pending_save")),

@@ -99,6 +99,25 @@ def test_what_if_reports_what_moved(client):
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_override"
 
 
+def test_the_plan_endpoint_is_the_plan_of_the_cli_and_refuses_unknown_costs(client):
+    import json
+
+    from scoring.plan import plan_for
+    from tests.conftest import ROOT
+
+    firm = json.loads((ROOT / "data" / "example_firm.json").read_text(encoding="utf-8"))
+    response = client.post("/api/v1/plan", json={"firm": firm, "target": "high_tech"})
+    assert response.status_code == 200
+    plan = response.json()
+    expected = plan_for(firm, "high_tech")
+    assert plan["steps"] == [s.model_dump(mode="json") for s in expected.steps]
+    assert plan["status_after"] == "eligible" and plan["cost"] == expected.cost
+    bad = client.post("/api/v1/plan", json={"firm": firm, "costs": {"revenue_y0": 1}})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_cost"
+    negative = client.post("/api/v1/plan", json={"firm": firm, "costs": {"tech_staff": -1}})
+    assert negative.status_code == 422
+
+
 def test_criteria_lists_rule_sets_with_sources(client):
     everything = client.get("/api/v1/criteria").json()
     assert {r["ladder"] for r in everything} == set(scoring.LADDERS)

@@ -120,6 +120,22 @@ def test_firm_fills_the_form_step_by_step_and_tries_a_what_if(server, page):
     card = page.inner_text("#ladder-high_tech")
     assert "高新技术企业" in card and ("符合" in card or "不符合" in card or "待定" in card)
     assert page.locator("svg.bar").count() > 0
+    # the decision layer: worth, the plan and the calendar, and readiness only after the plan
+    assert "价值：" in card
+    page.click("#ladder-high_tech details.worth summary")
+    assert page.is_visible("#ladder-high_tech table.worth-lines")
+    plan = page.inner_text("#plan")
+    assert "最省方案" in plan and ("经重新评价确认" in plan or "来不及" in plan or "补充" in plan)
+    calendar = page.inner_text("#calendar")
+    assert "申报日历" in calendar and "下一步：" in calendar and "上次所见" in calendar
+    with page.expect_download() as download:
+        page.click("#ics")
+    assert download.value.suggested_filename.endswith(".ics")
+    order = page.evaluate(
+        "['plan', 'readiness'].map(id => document.getElementById(id))"
+        ".filter(Boolean).map(e => e.getBoundingClientRect().top + window.scrollY)"
+    )
+    assert order == sorted(order)  # readiness after the gaps and the plan
     page.fill("input[name=tech_staff]", "2")
     page.click("button:has-text('重新试算')")
     result = page.inner_text("#what-if-result")

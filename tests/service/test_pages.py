@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -341,3 +342,31 @@ def test_the_dashboard_says_what_the_near_threshold_firms_would_unlock(client, a
     for ladder, r in reach.items():
         firms = {n["firm_id"] for n in overview["near"] if n["ladder"] == ladder}
         assert r["firms"] == len(firms) and r["yearly_unknown"] <= r["firms"]
+
+
+def test_the_result_page_and_the_dashboard_show_the_calendar_and_export_it(
+    client, accounts, settings
+):
+    from icalendar import Calendar as ICal
+
+    login(client, "firm_a")
+    form = {**FORM, "is_high_tech": "是", "high_tech_certified_on": "2024-12-01"}
+    location = _post_form(client, form).headers["location"]
+    page = client.get(location).text
+    block = page[page.index('id="calendar"') :]
+    assert "下一步：" in block and "证书2024年12月1日发证，有效期至2027年11月30日" in block
+    assert "上次所见" in block or "即将开始" in block or "进行中" in block
+    ics = client.get(location + "/calendar.ics")
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    events = list(ICal.from_ical(ics.content).walk("VEVENT"))
+    assert any(e.decoded("dtstart") == dt.date(2027, 11, 30) for e in events)
+    login(client, "firm_b")  # another firm's calendar is not there for it
+    assert client.get(location + "/calendar.ics").status_code == 404
+    load_demo(settings.database_url)
+    login(client, "admin")
+    html = client.get("/dashboard").text
+    outlook = html[html.index('id="outlook"') :]
+    assert "下一步：" in outlook and "高新技术企业" in outlook
+    pool = client.get("/dashboard/calendar.ics")
+    assert pool.status_code == 200
+    assert list(ICal.from_ical(pool.content).walk("VEVENT"))  # the demo's certificates expire
