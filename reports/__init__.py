@@ -21,6 +21,7 @@ __all__ = [
     "ReportError",
     "firm_report_html",
     "firm_report_pdf",
+    "no_application_pdf",
     "pool_report_html",
     "pool_report_pdf",
 ]
@@ -50,4 +51,26 @@ def pool_report_pdf(
     """The pool briefing as PDF (``options``: title, region, targets, previous; see
     ``reports.pool.pool_context``)."""
     html = pool_report_html(pool, created, **options)
+    return render_isolated(html) if isolated else html_to_pdf(html)
+
+
+def no_application_pdf(lists, day: dt.date, region: str, *, isolated: bool = True) -> bytes:
+    """The 免申即享 annex: per award the firms that meet it on ``day``, with the evidence."""
+    from scoring.no_application import evidence_hash
+    from scoring.vocabulary import LADDER_ZH, TEMPLATE_LABELS
+
+    html = (
+        environment()
+        .get_template("no_application.html")
+        .render(
+            lists=lists,
+            day=day.isoformat(),
+            region=region,
+            created=dt.date.today().isoformat(),
+            firms=sum(len(al.items) for al in lists),
+            evidence=evidence_hash,
+            ladder_zh=LADDER_ZH,
+            **TEMPLATE_LABELS,
+        )
+    )
     return render_isolated(html) if isolated else html_to_pdf(html)

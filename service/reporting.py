@@ -46,3 +46,26 @@ async def pool_report(session, settings, user, filters) -> Response:
     targets = store.target_progress(session, user, everything)
     region = "区划 " + "、".join(user.regions()) if user.regions() else "全部企业"
     return await pool_pdf(view, targets, "培育库分析报告.pdf", region)
+
+
+def no_application_region(user) -> str:
+    return "区划 " + "、".join(user.regions()) if user.regions() else "全部地区"
+
+
+async def no_application_pdf(session, user, day) -> Response:
+    """The 免申即享 annex of the pool the user sees, as of ``day``."""
+    from service import no_application
+
+    lists = no_application.lists_for(session, user, day)
+    region = no_application_region(user)
+    return await _pdf(
+        lambda: reports.no_application_pdf(lists, day, region), f"免申即享名单-{day}.pdf"
+    )
+
+
+def no_application_xlsx(session, user, day) -> Response:
+    from service import no_application
+    from service.pool import XLSX
+
+    body = no_application.export_xlsx(no_application.lists_for(session, user, day), day)
+    return Response(body, media_type=XLSX, headers=attachment(f"免申即享名单-{day}.xlsx"))

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from scoring import LADDERS
+from scoring.models import IsoDate
 from service import audit, reporting, store, training
 from service import pool as pools
 from service.api.batches import JobPublic
@@ -82,6 +83,31 @@ async def pool_report(
 ):
     """The pool briefing (区域科技企业梯度培育分析报告) of the filtered pool, as PDF."""
     return await reporting.pool_report(session, settings, user, f)
+
+
+@router.get("/pool/no-application")
+def no_application_lists(
+    user: BureauUser, session: SessionDep, date: IsoDate | None = None
+) -> dict[str, Any]:
+    """免申即享: for every local award of the user's regions in force on ``date`` (default
+    today), the firms of its pool that meet it without applying — re-scored as of that date
+    from their latest shared snapshots — with the counts, the totals, the firms new since
+    their previous snapshot, and per firm the evidence (basis, input hash, rule and award
+    versions, evidence hash). The same lists as a workbook: ``.xlsx``; as a PDF annex:
+    ``.pdf``."""
+    from service import no_application
+
+    return no_application.as_json(session, user, date or dt.date.today())
+
+
+@router.get("/pool/no-application.xlsx", response_class=Response)
+def no_application_xlsx(user: BureauUser, session: SessionDep, date: IsoDate | None = None):
+    return reporting.no_application_xlsx(session, user, date or dt.date.today())
+
+
+@router.get("/pool/no-application.pdf", response_class=Response)
+async def no_application_pdf(user: BureauUser, session: SessionDep, date: IsoDate | None = None):
+    return await reporting.no_application_pdf(session, user, date or dt.date.today())
 
 
 @router.post("/targets", status_code=201)

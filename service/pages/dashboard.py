@@ -10,8 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from scoring import LADDERS
 from scoring.filing_calendar import pool_ics, pool_outlook
 from scoring.readiness.predict import current_bundle, model_label
+from service import no_application, reporting, store, training
 from service import pool as pools
-from service import reporting, store, training
 from service.api.pool import filters
 from service.deps import CsrfChecked, Id, SessionDep, SettingsDep
 from service.errors import ApiError
@@ -63,6 +63,42 @@ def dashboard(
             "query": request.url.query,
         },
     )
+
+
+@router.get("/dashboard/no-application")
+def no_application_page(request: Request, user: PageUser, session: SessionDep, date: str = ""):
+    """免申即享: the award lists of the bureau's regions as of a date, with downloads."""
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    day = _day(date)
+    lists = no_application.lists_for(session, user, day)
+    return render(
+        request,
+        "no_application.html",
+        {"lists": lists, "day": day, "region": reporting.no_application_region(user)},
+    )
+
+
+@router.get("/dashboard/no-application.xlsx")
+def no_application_xlsx(request: Request, user: PageUser, session: SessionDep, date: str = ""):
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    return reporting.no_application_xlsx(session, user, _day(date))
+
+
+@router.get("/dashboard/no-application.pdf")
+async def no_application_pdf(request: Request, user: PageUser, session: SessionDep, date: str = ""):
+    if (redirect := _bureau(request, user)) is not None:
+        return redirect
+    return await reporting.no_application_pdf(session, user, _day(date))
+
+
+def _day(text: str) -> dt.date:
+    """A date typed in the page's form; anything else is today (the form only offers dates)."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return dt.date.today()
 
 
 @router.get("/dashboard/calendar.ics")
