@@ -66,19 +66,25 @@ def main() -> None:
 def show_evaluation(panel: pd.DataFrame) -> None:
     t0 = time.perf_counter()
     report = evaluate(panel).table
-    print(f"evaluate (3 estimators × 12 transitions): {time.perf_counter() - t0:.1f} s")
+    print(f"evaluate (chosen + 4 estimators × 12 transitions): {time.perf_counter() - t0:.1f} s")
     cols = [
         "ladder",
         "horizon",
         "test",
         "positives_test",
+        "selected",
+        "selected_auc",
         "model_auc",
         "rules_auc",
         "logistic_auc",
+        "selected_brier",
         "model_brier",
+        "mono_logistic_brier",
         "rules_brier",
+        "logistic_brier",
         "brier_gain_vs_rules",
-        "model_ece",
+        "brier_gain_vs_logistic",
+        "selected_ece",
     ]
     with pd.option_context("display.width", 200):
         print(report[[c for c in cols if c in report]].round(3).to_string(index=False))

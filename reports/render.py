@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlparse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from scoring.fields import FIELDS
-from scoring.formatting import fmt_chance
+from scoring.formatting import fmt_chance, fmt_estimator
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -44,6 +44,7 @@ def environment() -> Environment:
     )
     env.filters["field_labels"] = field_labels
     env.filters["chance"] = fmt_chance
+    env.filters["estimator"] = fmt_estimator
     env.filters["running"] = running_text
     return env
 

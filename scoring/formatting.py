@@ -109,3 +109,14 @@ def fmt_change(change, unit: str | None) -> str:
     if unit == "ratio":
         return f"{sign}{abs(change) * 100:.2f}个百分点"
     return f"{sign}{abs(change):g}{GAP_UNIT_ZH.get(unit or '', '')}"
+
+
+def fmt_estimator(kind: str | None) -> str:
+    """The readiness estimator in Chinese: 梯度提升, 逻辑回归, 规则距离, 混合（梯度提升25%）."""
+    from scoring.vocabulary import ESTIMATOR_ZH
+
+    if not kind:
+        return ""
+    if kind.startswith("blend"):
+        return f"混合（梯度提升{float(kind[5:]):.0%}）"
+    return ESTIMATOR_ZH.get(kind, kind)

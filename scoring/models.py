@@ -311,6 +311,9 @@ class Readiness(BaseModel):
     note_en: str
     within_12m: dict[str, Number]
     within_24m: dict[str, Number]
+    # which estimator gave each ladder's 12-month figure (hgb, logistic, rules, blend0.5 …)
+    estimators: dict[str, str] = Field(default_factory=dict)
+    estimators_24m: dict[str, str] = Field(default_factory=dict)
     actions_ladder: str | None = None  # the next rung, whose gaps the actions close
     actions: list[ReadinessAction] = Field(default_factory=list)  # by gain in 12 months
 

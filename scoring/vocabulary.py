@@ -129,3 +129,12 @@ TEMPLATE_LABELS = {
     "free_filing_zh": FREE_FILING_ZH,
     "calendar_status_zh": CALENDAR_STATUS_ZH,
 }
+
+# the readiness estimator behind a probability (scoring.readiness.model.Readiness.kind)
+ESTIMATOR_ZH = {"hgb": "梯度提升", "logistic": "逻辑回归", "rules": "规则距离", "blend": "混合"}
+ESTIMATOR_EN = {
+    "hgb": "HGB",
+    "logistic": "monotone logistic",
+    "rules": "rules distance",
+    "blend": "blend",
+}

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from sqlmodel import Session, select
 
+from scoring.formatting import fmt_estimator
 from scoring.frames import iter_evaluations
 from scoring.options import Options
 from scoring.readiness import bundle as bundles
@@ -234,16 +235,20 @@ def card_rows(meta: dict) -> dict:
             {
                 "ladder_zh": LADDER_NAMES[r["ladder"]][0],
                 "horizon_zh": f"{12 * int(r['horizon'])}个月内",
-                "model_auc": r.get("model_auc"),
+                # versions trained before the estimator was chosen have only the boosted model
+                "estimator_zh": fmt_estimator(r.get("selected") or "hgb"),
+                "model_auc": r.get("selected_auc", r.get("model_auc")),
                 "rules_auc": r.get("rules_auc"),
-                "model_brier": r.get("model_brier"),
-                "model_ece": r.get("model_ece"),
+                "model_brier": r.get("selected_brier", r.get("model_brier")),
+                "rules_brier": r.get("rules_brier"),
+                "logistic_brier": r.get("logistic_brier"),
+                "model_ece": r.get("selected_ece", r.get("model_ece")),
                 "positives": r.get("positives_test"),
                 "used": key in shipped,
                 "why_not": ""
                 if key in shipped
                 else "新获认定的企业太少，无法评估"
-                if r.get("model_auc") is None
+                if r.get("selected_auc", r.get("model_auc")) is None
                 else f"排序效果不足（AUC低于{bundles.MIN_AUC}）",
             }
         )

@@ -15,11 +15,12 @@ import pandas as pd
 
 from scoring.api import InputError, assess, refuse_unusable
 from scoring.explain import review_summary
-from scoring.formatting import fmt_chance
+from scoring.formatting import fmt_chance, fmt_estimator
 from scoring.options import Options
 from scoring.rulesets import RuleFileError, load_all, select
 from scoring.vocabulary import (
     CALENDAR_STATUS_ZH,
+    ESTIMATOR_EN,
     FREE_FILING_EN,
     FREE_FILING_ZH,
     LADDER_NAMES,
@@ -395,6 +396,20 @@ def render_text(result, lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
+def _estimator_note(k12: str, k24: str, zh: bool) -> str:
+    """Which estimator gave the two figures: one name when they share it."""
+    if not k12 and not k24:
+        return ""
+    if zh:
+        a, b = fmt_estimator(k12), fmt_estimator(k24)
+        return f"（{a}）" if a == b or not b else f"（12个月：{a}；24个月：{b}）"
+
+    def en(kind: str) -> str:
+        return ESTIMATOR_EN.get("blend" if kind.startswith("blend") else kind, kind)
+
+    return f" ({en(k12)})" if k12 == k24 or not k24 else f" (12 m: {en(k12)}; 24 m: {en(k24)})"
+
+
 def _readiness_lines(r, zh: bool) -> list[str]:
     """The readiness model's probabilities and top actions, with what it was trained on."""
     if r is None:
@@ -410,7 +425,9 @@ def _readiness_lines(r, zh: bool) -> list[str]:
         p24 = r.within_24m.get(ladder)
         if p12 is not None or p24 is not None:
             name = LADDER_NAMES[ladder][0 if zh else 1]
-            lines.append(f"  {name}: {h12} {pct(p12)}  {h24} {pct(p24)}")
+            k12, k24 = r.estimators.get(ladder, ""), r.estimators_24m.get(ladder, "")
+            how = _estimator_note(k12, k24, zh)
+            lines.append(f"  {name}: {h12} {pct(p12)}  {h24} {pct(p24)}{how}")
     if r.actions:
         name = LADDER_NAMES[r.actions_ladder][0 if zh else 1]
         lines.append(f"  最能提高{name}概率的措施：" if zh else f"  What raises {name} most:")
@@ -538,12 +555,15 @@ def _models(args) -> int:
             for c in (
                 "ladder",
                 "horizon",
-                "model_auc",
+                "selected",
+                "selected_auc",
                 "rules_auc",
                 "logistic_auc",
+                "selected_brier",
                 "model_brier",
                 "rules_brier",
-                "model_ece",
+                "logistic_brier",
+                "selected_ece",
             )
             if c in report
         ]

@@ -24,10 +24,10 @@ from scoring.frames import criteria_versions, iter_evaluations
 from scoring.readiness import drift
 from scoring.readiness.evaluate import evaluate
 from scoring.readiness.features import build_features
-from scoring.readiness.model import ReadinessModel
+from scoring.readiness.model import ReadinessEstimator
 from scoring.readiness.panel import HORIZONS, STATUS, check_panel, derive_labels
 from scoring.readiness.reliability import reliability_svg
-from scoring.vocabulary import LADDERS
+from scoring.vocabulary import ESTIMATOR_EN, LADDERS
 
 # the shipped model travels with the package (package data: a wheel carries it); a bureau's
 # own versions live where TIERING_MODELS_DIR says (default: beside the shipped one)
@@ -35,7 +35,11 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "models"
 MODELS_DIR = Path(os.environ.get("TIERING_MODELS_DIR") or SHIPPED_DIR)
 log = logging.getLogger("tiering.readiness")
 TRUSTED = [
+    "scoring.readiness.model.ReadinessEstimator",
     "scoring.readiness.model.ReadinessModel",
+    "scoring.readiness.model.MonotoneLogistic",
+    "scoring.readiness.model.RulesDistanceBaseline",
+    "sklearn.isotonic.IsotonicRegression",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.frozen._frozen.FrozenEstimator",
@@ -44,7 +48,7 @@ TRUSTED = [
 
 @dataclass
 class ReadinessBundle:
-    models: dict[str, ReadinessModel]  # "ladder/horizon" → model
+    models: dict[str, ReadinessEstimator]  # "ladder/horizon" → estimator
     meta: dict = field(default_factory=dict)
 
     @property
@@ -100,35 +104,43 @@ def model_card(meta: dict) -> str:
     head = (
         "ladder",
         "horizon",
-        "model AUC",
-        "rules AUC",
-        "logistic AUC",
-        "model Brier",
+        "shipped",
+        "shipped AUC",
+        "shipped Brier",
+        "HGB Brier",
+        "monotone logistic Brier",
         "rules Brier",
-        "ECE",
+        "logistic Brier",
+        "shipped ECE",
     )
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in meta.get("evaluation", []):
-        if r.get("model_auc") is None:
+        if r.get("selected_auc") is None:
             rows.append(
                 f"| {r['ladder']} | {r['horizon']} y | too few gains to evaluate: "
-                "not shipped | | | | | |"
+                "not shipped |" + " |" * (len(head) - 3)
             )
             continue
         if f"{r['ladder']}/{r['horizon']}" not in meta.get("models", []):
             r = {**r, "ladder": f"{r['ladder']} (not shipped: AUC < {MIN_AUC})"}
         rows.append(
-            f"| {r['ladder']} | {r['horizon']} y | {r['model_auc']:.3f} | {r['rules_auc']:.3f} | "
-            f"{r['logistic_auc']:.3f} | {r['model_brier']:.4f} | {r['rules_brier']:.4f} | "
-            f"{r['model_ece']:.3f} |"
+            f"| {r['ladder']} | {r['horizon']} y | {ESTIMATOR_EN.get(_kind(r['selected']), '')}"
+            f"{_weight(r['selected'])} | {r['selected_auc']:.3f} | {r['selected_brier']:.4f} | "
+            f"{r['model_brier']:.4f} | {r['mono_logistic_brier']:.4f} | {r['rules_brier']:.4f} | "
+            f"{r['logistic_brier']:.4f} | {r['selected_ece']:.3f} |"
         )
     horizons = ", ".join(str(h) for h in meta.get("horizons", []))
     slices = _slice_lines(meta.get("slices", []))
     return f"""# Readiness model {meta.get("version", "")}
 
-Created {meta.get("created", "")}. One calibrated, monotone-constrained gradient-boosting
-classifier per ladder and horizon (`scoring.readiness.model.ReadinessModel`): the probability
-that a firm not holding a ladder holds it within {horizons} fiscal year(s).
+Created {meta.get("created", "")}. One estimator per ladder and horizon
+(`scoring.readiness.model.ReadinessEstimator`): the probability that a firm not holding a
+ladder holds it within {horizons} fiscal year(s). Each is chosen by the lowest Brier score on
+validation firms (a quarter of the training firms; the test firms are never used to choose) among a
+calibrated, monotone-constrained gradient-boosting classifier (HGB), a monotone logistic
+regression, the rules distance and HGB/logistic blends. Every candidate is monotone, so closing
+a gap never lowers a firm's chance. The unconstrained logistic regression is a baseline only:
+it may not be shipped because it can lower a firm's chance when its R&D rises.
 
 ## Intended use
 Ranking and prioritizing candidate firms for a science bureau's outreach, and telling a firm
@@ -141,12 +153,12 @@ future beyond the data it was trained on.
 Rows: {meta.get("rows")}, firms: {meta.get("firms")}, fiscal years {meta.get("years")}.
 Labels are derived from yearly status columns (docs/readiness.md), never typed in.
 
-## Evaluation (held-out firms, last labelled year)
+## Evaluation (held-out test firms, last labelled year)
 {chr(10).join(rows)}
 
 Calibration: `reliability.svg` beside this card (predicted against observed, test rows).
 
-## Metrics by slice (the model, 12 months; AUC where a slice has at least 5 gains)
+## Metrics by slice (the shipped estimator, 12 months; AUC where a slice has at least 5 gains)
 {slices}
 
 ## Limits
@@ -155,6 +167,14 @@ Calibration: `reliability.svg` beside this card (predicted against observed, tes
 - Ladders with few gains in the training data get no model or a weak one (see the table).
 - Rule sets assumed: {", ".join(meta.get("criteria_versions", []))}.
 """
+
+
+def _kind(selected: str) -> str:
+    return "blend" if str(selected).startswith("blend") else str(selected)
+
+
+def _weight(selected: str) -> str:
+    return f" ({float(selected[5:]):.0%} HGB)" if str(selected).startswith("blend") else ""
 
 
 def _slice_lines(slices: list[dict]) -> str:
@@ -183,9 +203,25 @@ def _withheld(report) -> set[tuple[str, int]]:
     if report is None:
         return set()
     table = report.table
-    auc = table["model_auc"] if "model_auc" in table else pd.Series(np.nan, index=table.index)
+    auc = table["selected_auc"] if "selected_auc" in table else pd.Series(np.nan, index=table.index)
     bad = auc.isna() | (auc < MIN_AUC)
     return {(r.ladder, int(r.horizon)) for r in table[bad].itertuples()}
+
+
+def _chosen(report) -> dict[tuple[str, int], tuple[str, float]]:
+    """The estimator each (ladder, horizon) was chosen as in the evaluation (default HGB when
+    training without one)."""
+    if report is None or "selected" not in report.table:
+        return {}
+    out = {}
+    for r in report.table.dropna(subset=["selected"]).itertuples():
+        kind = _kind(r.selected)
+        out[(r.ladder, int(r.horizon))] = (kind, float(r.selected[5:]) if kind == "blend" else 1.0)
+    return out
+
+
+def _label(model) -> str:
+    return f"blend{model.weight:g}" if model.kind == "blend" else model.kind
 
 
 def _records(frame: pd.DataFrame | None) -> list[dict]:
@@ -273,6 +309,7 @@ def train(
 
     report = evaluate(panel, horizons=horizons, progress=step) if evaluate_first else None
     withheld = _withheld(report)
+    chosen = _chosen(report)
     X = build_features(panel)
     labels = derive_labels(panel, horizons)
     models = {}
@@ -285,9 +322,10 @@ def train(
                 continue  # too few gains to learn from: no model, no figure shown
             if (ladder, h) in withheld:
                 continue  # it ranked held-out firms too poorly to show anyone its figure
-            models[f"{ladder}/{h}"] = ReadinessModel(ladder=ladder, horizon=h).fit(
-                X[known], y[known].astype(int)
-            )
+            kind, weight = chosen.get((ladder, h), ("hgb", 1.0))
+            models[f"{ladder}/{h}"] = ReadinessEstimator(
+                ladder=ladder, horizon=h, kind=kind, weight=weight
+            ).fit(X[known], y[known].astype(int))
     ((_, sample),) = iter_evaluations(panel.drop(columns=["firm_id"]).head(2000))
     versions_used = sorted(set(";".join(criteria_versions(sample).categories).split(";")) - {""})
     meta = {
@@ -299,6 +337,7 @@ def train(
         "years": [int(panel["fiscal_year"].min()), int(panel["fiscal_year"].max())],
         "horizons": list(horizons),
         "models": sorted(models),
+        "estimators": {k: _label(m) for k, m in models.items()},
         "features": list(X.columns),
         "status_columns": STATUS,
         "criteria_versions": versions_used,

@@ -3,8 +3,9 @@
 For each gap the rules report for a ladder (the least change that passes a failed rule), the
 firm's latest year is changed by exactly that much, re-scored through the engine and the
 model, and the gain in probability is measured; sorted by gain. Every variant of every firm
-is scored in one vectorized pass. The model's monotone constraints keep the signs consistent:
-closing a gap never lowers the probability through the constrained features.
+is scored in one vectorized pass. The estimators' monotone constraints keep the signs
+consistent feature by feature; a change to one input can still move two features in opposite
+directions, so only changes that raise the probability are listed.
 """
 
 from __future__ import annotations
@@ -126,7 +127,10 @@ def _score_actions(
             )
             for g, gap in enumerate(plan)
         ]
-        actions.sort(key=lambda a: -a.gain)
+        # an input that closes one gap can move another indicator the wrong way (more revenue
+        # at the same R&D lowers the R&D ratio), so a gap's change can leave the chance flat
+        # or a hair lower: only a change that raises it is an action
+        actions = sorted((a for a in actions if a.gain > 0), key=lambda a: -a.gain)
         out.append((base, actions))
         at += 1 + len(plan)
     return out

@@ -13,6 +13,7 @@ import functools
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -147,3 +148,110 @@ def logistic_baseline() -> object:
         StandardScaler(),
         LogisticRegression(max_iter=2000, C=0.5),
     )
+
+
+# standardized values beyond this many deviations are held there: a feature nearly constant in
+# training (a tiny deviation) would otherwise turn one unusual firm into a certainty; clipping
+# is monotone, so the sign constraints still hold
+CLIP = 4.0
+
+
+class MonotoneLogistic(ClassifierMixin, BaseEstimator):
+    """Logistic regression on the ladder's features with the model's sign constraints: a
+    coefficient of a feature where more can only help is ≥ 0, where more can only hurt ≤ 0
+    (L-BFGS-B with bounds, scipy). Unknowns take the training medians; features are
+    standardized and held within ±``CLIP`` deviations. Monotone like the boosted model, so
+    closing a gap never lowers its chance — which the unconstrained baseline cannot promise."""
+
+    def __init__(self, ladder: str = "high_tech", C: float = 0.5):
+        self.ladder = ladder
+        self.C = C
+
+    def _matrix(self, X: pd.DataFrame) -> np.ndarray:
+        values = pd.DataFrame(X)[self.columns_].to_numpy(dtype=float)
+        values = np.where(np.isnan(values), self.medians_, values)
+        return np.clip((values - self.means_) / self.scales_, -CLIP, CLIP)
+
+    def fit(self, X: pd.DataFrame, y) -> MonotoneLogistic:
+        from scipy.optimize import minimize
+
+        X = pd.DataFrame(X)
+        y = np.asarray(y, dtype=float)
+        self.columns_ = [c for c in model_columns(X.columns, self.ladder) if X[c].notna().any()]
+        raw = X[self.columns_].to_numpy(dtype=float)
+        self.medians_ = np.nanmedian(raw, axis=0)
+        filled = np.where(np.isnan(raw), self.medians_, raw)
+        self.means_ = filled.mean(axis=0)
+        self.scales_ = np.where(filled.std(axis=0) > 0, filled.std(axis=0), 1.0)
+        Z = np.clip((filled - self.means_) / self.scales_, -CLIP, CLIP)
+        n, k = Z.shape
+        directions = monotone_directions(self.columns_, self.ladder)
+        bounds = [(0, None) if d > 0 else (None, 0) if d < 0 else (None, None) for d in directions]
+        penalty = 1.0 / (self.C * n)
+
+        def loss(theta):
+            w, b = theta[:k], theta[k]
+            z = Z @ w + b
+            # mean log-loss, stably: log(1 + e^z) − y z
+            value = np.mean(np.logaddexp(0, z) - y * z) + 0.5 * penalty * w @ w
+            p = 1 / (1 + np.exp(-z))
+            grad_w = Z.T @ (p - y) / n + penalty * w
+            return value, np.append(grad_w, np.mean(p - y))
+
+        found = minimize(
+            loss, np.zeros(k + 1), jac=True, method="L-BFGS-B", bounds=[*bounds, (None, None)]
+        )
+        self.coef_, self.intercept_ = found.x[:k], float(found.x[k])
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        # column by column and scipy's expit, not a matrix product and numpy's SIMD exp: both
+        # pick code paths by the number of rows, and a firm must get the same figure alone,
+        # in a batch or in any chunk of one (IEEE multiply-adds in a fixed order are exact)
+        Z = self._matrix(X)
+        z = np.full(len(Z), self.intercept_)
+        for j, w in enumerate(self.coef_):
+            z = z + Z[:, j] * w
+        p = expit(z)
+        return np.column_stack([1 - p, p])
+
+
+ESTIMATORS = ("hgb", "logistic", "rules", "blend")
+BLEND_WEIGHTS = (0.25, 0.5, 0.75)  # the boosted model's share in a blend with the logistic
+
+
+class ReadinessEstimator(ClassifierMixin, BaseEstimator):
+    """The estimator shipped for one (ladder, horizon): ``kind`` hgb (the boosted model),
+    logistic (monotone), rules (rules distance) or blend (``weight`` × boosted +
+    (1 − weight) × logistic), chosen by held-out Brier score (``evaluate.select``)."""
+
+    def __init__(
+        self, ladder: str = "high_tech", horizon: int = 1, kind: str = "hgb", weight: float = 1.0
+    ):
+        self.ladder = ladder
+        self.horizon = horizon
+        self.kind = kind
+        self.weight = weight
+
+    def fit(self, X, y) -> ReadinessEstimator:
+        if self.kind not in ESTIMATORS:
+            raise ValueError(f"unknown estimator {self.kind!r}")
+        parts = []
+        if self.kind in ("hgb", "blend"):
+            parts.append(ReadinessModel(ladder=self.ladder, horizon=self.horizon).fit(X, y))
+        if self.kind in ("logistic", "blend"):
+            parts.append(MonotoneLogistic(ladder=self.ladder).fit(X, y))
+        if self.kind == "rules":
+            parts.append(RulesDistanceBaseline(ladder=self.ladder).fit(X, y))
+        self.parts_ = parts
+        self.weights_ = [self.weight, 1 - self.weight] if self.kind == "blend" else [1.0]
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = sum(
+            w * part.predict_proba(X)[:, 1]
+            for w, part in zip(self.weights_, self.parts_, strict=True)
+        )
+        return np.column_stack([1 - p, p])

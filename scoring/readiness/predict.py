@@ -102,4 +102,15 @@ def readiness_of_row(bundle, columns: dict[str, np.ndarray], row: int) -> Readin
         note_en=SYNTHETIC_EN if synthetic else "trained on a local history panel; for reference",
         within_12m=chances(HORIZON_SUFFIX[1]),
         within_24m=chances(HORIZON_SUFFIX[2]),
+        estimators=_estimators(bundle, 1),
+        estimators_24m=_estimators(bundle, 2),
     )
+
+
+def _estimators(bundle, horizon: int) -> dict[str, str]:
+    """Which estimator each ladder's figure comes from (bundles trained before the choice
+    existed hold only the boosted model)."""
+    named = bundle.meta.get("estimators", {})
+    return {
+        k: named.get(f"{k}/{horizon}", "hgb") for k in LADDERS if f"{k}/{horizon}" in bundle.models
+    }

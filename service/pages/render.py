@@ -14,7 +14,7 @@ from reports.render import field_labels
 from scoring import LADDERS
 from scoring.explain import review_summary
 from scoring.fields import FIELDS
-from scoring.formatting import fmt_chance, fmt_change
+from scoring.formatting import fmt_chance, fmt_change, fmt_estimator
 from scoring.vocabulary import (
     LADDER_NAMES,
     PATH,
@@ -29,6 +29,7 @@ TEMPLATES = Jinja2Templates(
 TEMPLATES.env.autoescape = True  # every page, whatever the file name
 TEMPLATES.env.filters["field_labels"] = field_labels
 TEMPLATES.env.filters["chance"] = fmt_chance
+TEMPLATES.env.filters["estimator"] = fmt_estimator
 TEMPLATES.env.filters["change"] = fmt_change
 
 

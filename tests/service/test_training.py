@@ -88,7 +88,7 @@ def test_retrain_on_the_pool_then_enable_and_go_back(client, accounts, settings)
     # the job page leads to the model card; nothing changes before it is enabled
     assert f"/dashboard/models/{version}" in client.get(f"/batch/{job['id']}").text
     card = client.get(f"/dashboard/models/{version}").text
-    for words in ("不是官方判定", "在留出企业上的效果", "模型 AUC", "启用此模型", "400 家企业"):
+    for words in ("不是官方判定", "在留出企业上的效果", "估计方法", "启用此模型", "400 家企业"):
         assert words in card, words
     listed = client.get("/api/v1/pool/models").json()
     assert [(m["version"], m["current"]) for m in listed] == [(version, False)]
