@@ -58,6 +58,7 @@ def pool_context(
         "by_region": _breakdown(pool, pool.get("region_code", pd.Series("", index=pool.index))),
         "visit": _visit_first(pool)[:20],
         "model_labels": sorted(set(labels) - {""}),
+        "reach": within_reach(pool) if "near" in pool else [],
         "ladder_zh": {k: v[0] for k, v in LADDER_NAMES.items()},
         "path": PATH,
         "status_zh": STATUS_ZH,
@@ -174,3 +175,36 @@ def _visit_first(pool: pd.DataFrame) -> list[dict]:
             }
         )
     return sorted(rows, key=lambda r: -r["readiness"])
+
+
+def within_reach(pool: pd.DataFrame) -> list[dict]:
+    """What the near-threshold firms would unlock, per ladder: how many, the yearly tax relief
+    their own figures give (and how many of them cannot say yet), the one-off local awards."""
+    out = []
+    for ladder in PATH:
+        ids = {
+            firm.id for firm in pool.itertuples() for i in firm.near or [] if i["ladder"] == ladder
+        }
+        if not ids:
+            continue
+        rows = pool[pool["id"].isin(ids)]
+        yearly = _numbers(rows, f"{ladder}_worth_yearly")
+        once = _numbers(rows, f"{ladder}_worth_once")
+        out.append(
+            {
+                "ladder": ladder,
+                "ladder_zh": LADDER_NAMES[ladder][0],
+                "firms": len(rows),
+                "yearly": float(yearly.sum()),
+                "yearly_unknown": int(yearly.isna().sum()),
+                "once": float(once.sum()),
+                "once_firms": int(once.notna().sum()),
+            }
+        )
+    return out
+
+
+def _numbers(rows: pd.DataFrame, column: str) -> pd.Series:
+    if column not in rows:  # assessments stored before the worth columns existed
+        return pd.Series([float("nan")] * len(rows), index=rows.index)
+    return pd.to_numeric(rows[column], errors="coerce")

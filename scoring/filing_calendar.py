@@ -125,27 +125,27 @@ def _span(start: dt.date | None, end: dt.date | None) -> str:
 
 
 def window_for(ladder: str, region: str | None, today: dt.date) -> CalendarEvent | None:
-    """The window a firm in ``region`` should look at for ``ladder``: the newest year seen
-    among the national window and those of the region's prefixes (the most specific region on
-    a tie), with its status on ``today``."""
+    """The window a firm in ``region`` should look at for ``ladder``, among the national
+    windows and those of the region's prefixes: one open on ``today``, else the next to open,
+    else the newest seen (the most specific region on a tie), with its status on ``today``."""
     cal = load_calendar()
     region = region or ""
     found = [
-        w
+        (w, _status(w, today))
         for w in cal.data.windows
         if w.ladder == ladder and (w.region is None or region.startswith(w.region))
     ]
     if not found:
         return None
-    w = max(found, key=lambda w: (w.year, len(w.region or "")))
-    if w.year < today.year or (w.closes is not None and w.closes < today):
-        status = "last_seen"
-    elif w.opens is not None and today < w.opens:
-        status = "upcoming"
-    elif w.closes is None:
-        status = "announced"
-    else:
-        status = "open"
+    rank = {"open": 0, "announced": 1, "upcoming": 2, "last_seen": 3}
+
+    def key(item):
+        w, status = item
+        # the soonest upcoming; among the rest the newest year; then the most specific region
+        when = w.opens.toordinal() if status == "upcoming" and w.opens else -w.year
+        return (rank[status], when, -len(w.region or ""))
+
+    w, status = min(found, key=key)
     place = w.region_name or "全国"
     span = _span(w.opens, w.closes)
     if w.deadlines:
@@ -153,6 +153,8 @@ def window_for(ladder: str, region: str | None, today: dt.date) -> CalendarEvent
     name = LADDER_ZH[ladder]
     if status == "last_seen":
         text = f"{name}：上次所见申报窗口（{w.year}年，{place}）{span}，下一次以当年通知为准"
+    elif status == "announced" and w.opens is None:
+        text = f"{name}：{place}{w.year}年申报截止{_fmt(w.closes)}（开始日期未见），请查阅通知"
     elif status == "announced":
         text = f"{name}：{place}{w.year}年申报通知已于{_fmt(w.opens)}发布，截止日期未见，请查阅通知"
     else:
@@ -170,6 +172,17 @@ def window_for(ladder: str, region: str | None, today: dt.date) -> CalendarEvent
         sureness=w.sureness,
         checked=cal.data.checked,
     )
+
+
+def _status(w: WindowSpec, today: dt.date) -> str:
+    """A window of a past year, or one closed, is last seen; before it opens, upcoming; open
+    between its dates (inclusive); announced when only one of its dates is known."""
+    if w.year < today.year or (w.closes is not None and w.closes < today):
+        return "last_seen"
+    if w.opens is not None and today < w.opens:
+        return "upcoming"
+    # open only between two known dates; one known date is an announcement to read
+    return "open" if w.opens is not None and w.closes is not None else "announced"
 
 
 def _next_on(month: int, day: int, today: dt.date) -> dt.date:
@@ -243,13 +256,27 @@ def firm_calendar(
         renewing.append("tech_sme")
     for ladder in dict.fromkeys([*targets, *renewing]):
         window = window_for(ladder, region, today)
-        if window is not None:
-            events.append(window)
+        events.append(window if window is not None else _not_recorded(ladder, cal))
     return sorted(events, key=_order)
+
+
+def _not_recorded(ladder: str, cal: Calendar) -> CalendarEvent:
+    """A rung the firm aims at whose window no notice of its region has shown us: said so,
+    rather than left out (a firm would read silence as "no deadline")."""
+    return CalendarEvent(
+        ladder=ladder,
+        kind="window",
+        status="none",
+        zh=f"{LADDER_ZH[ladder]}：尚未收录本地区的申报窗口，请查阅所在省市主管部门的当年通知",
+        source="criteria/calendar/calendar.yaml（未收录）",
+        sureness="low",
+        checked=cal.data.checked,
+    )
 
 
 def _order(e: CalendarEvent):
     rank = {"open": 0, "due": 1, "upcoming": 1, "announced": 2, "past": 0, "last_seen": 3}
+    rank["none"] = 4
     return (rank[e.status], e.end or e.start or dt.date.max)
 
 
@@ -270,7 +297,7 @@ def to_ics(events: list[CalendarEvent], name: str, today: dt.date) -> bytes:
     ical.add("x-wr-calname", f"{name} 申报日历")
     stamp = dt.datetime.combine(today, dt.time(), dt.UTC)
     for i, e in enumerate(events):
-        if e.status in ("last_seen", "past", "announced") or (e.end or e.start) is None:
+        if e.status in ("last_seen", "past", "announced", "none") or (e.end or e.start) is None:
             continue
         item = Event()
         item.add("uid", f"{e.ladder}-{e.kind}-{i}-{(e.end or e.start).isoformat()}@tiering")

@@ -232,7 +232,7 @@ class CalendarEvent(BaseModel):
 
     ladder: str
     kind: Literal["window", "expiry", "duty"]
-    status: Literal["open", "upcoming", "announced", "last_seen", "due", "past"]
+    status: Literal["open", "upcoming", "announced", "last_seen", "due", "past", "none"]
     zh: str  # the line as the page, PDF and CLI print it
     start: dt.date | None = None
     end: dt.date | None = None

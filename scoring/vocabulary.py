@@ -117,6 +117,7 @@ CALENDAR_STATUS_ZH = {
     "last_seen": "上次所见",
     "due": "待办",
     "past": "已过",
+    "none": "未收录",
 }
 
 # the words every page and report template reads, under one set of names

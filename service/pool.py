@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from batch.writers import neutralize
+from reports.pool import within_reach  # noqa: F401 (the dashboard's and the API's)
 from scoring import LADDERS
 from scoring.filing_calendar import pool_outlook
 from scoring.vocabulary import LADDER_NAMES, PATH, STATUS_ZH, STATUSES
@@ -94,33 +95,6 @@ def near_list(pool: pd.DataFrame, ladder: str | None = None) -> list[dict]:
     return rows
 
 
-def within_reach(pool: pd.DataFrame) -> list[dict]:
-    """What the near-threshold firms would unlock, per ladder: how many, the yearly tax relief
-    their own figures give (and how many of them cannot say yet), the one-off local awards."""
-    out = []
-    for ladder in PATH:
-        ids = {
-            firm.id for firm in pool.itertuples() for i in firm.near or [] if i["ladder"] == ladder
-        }
-        if not ids:
-            continue
-        rows = pool[pool["id"].isin(ids)]
-        yearly = _numbers(rows, f"{ladder}_worth_yearly")
-        once = _numbers(rows, f"{ladder}_worth_once")
-        out.append(
-            {
-                "ladder": ladder,
-                "ladder_zh": LADDER_NAMES[ladder][0],
-                "firms": len(rows),
-                "yearly": float(yearly.sum()),
-                "yearly_unknown": int(yearly.isna().sum()),
-                "once": float(once.sum()),
-                "once_firms": int(once.notna().sum()),
-            }
-        )
-    return out
-
-
 def calendar_region(user) -> str:
     """The region whose filing windows a bureau sees: its first (a province sees its own)."""
     regions = user.regions()
@@ -135,12 +109,6 @@ def outlook_json(pool: pd.DataFrame, user, today: dt.date) -> dict:
         "renewals_due": outlook["due"],
         "until": outlook["horizon"].isoformat(),
     }
-
-
-def _numbers(rows: pd.DataFrame, column: str) -> pd.Series:
-    if column not in rows:  # assessments stored before the worth columns existed
-        return pd.Series([float("nan")] * len(rows), index=rows.index)
-    return pd.to_numeric(rows[column], errors="coerce")
 
 
 def _chance(firm, ladder: str) -> float | None:

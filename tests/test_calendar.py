@@ -16,6 +16,7 @@ from icalendar import Calendar as ICal
 
 from scoring.api import assess
 from scoring.filing_calendar import (
+    _status,
     firm_calendar,
     load_calendar,
     pool_outlook,
@@ -58,6 +59,10 @@ def test_the_newest_year_wins_and_the_most_specific_region_breaks_a_tie():
     assert (gz.seen_year, gz.status, gz.end) == (2026, "announced", None)
     assert window_for("high_tech", "440305", D(2026, 7, 1)).seen_year == 2025  # Shenzhen
     assert window_for("innovative_sme", "330106", D(2026, 7, 1)) is None  # none seen
+    # and a firm aiming at it is told so, not left to read silence as "no deadline"
+    events = firm_calendar({"region_code": "330106"}, ["innovative_sme"], D(2026, 7, 1), {})
+    assert [(e.status, e.ladder) for e in events] == [("none", "innovative_sme")]
+    assert "尚未收录本地区的申报窗口" in events[0].zh
 
 
 @pytest.mark.parametrize(
@@ -125,7 +130,9 @@ def test_the_ics_file_parses_back_with_only_what_lies_ahead():
     result = assess(firm, today=today)
     cal = ICal.from_ical(to_ics(result.calendar, result.name, today))
     events = list(cal.walk("VEVENT"))
-    ahead = [e for e in result.calendar if e.status not in ("last_seen", "past", "announced")]
+    ahead = [
+        e for e in result.calendar if e.status not in ("last_seen", "past", "announced", "none")
+    ]
     assert len(events) == len(ahead) > 0
     starts = sorted(e.decoded("dtstart") for e in events)
     assert starts[0] >= D(2026, 4, 25) and D(2027, 11, 30) in starts
@@ -174,3 +181,28 @@ def test_the_calendar_file_is_schema_checked(tmp_path):
     bad.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(RuleFileError):
         load_calendar.__wrapped__(bad)
+
+
+def _region_of(window) -> str:
+    """A region only this window (and the national ones) applies to."""
+    return (window.region or "65").ljust(6, "9")
+
+
+@pytest.mark.parametrize("window", load_calendar().data.windows, ids=lambda w: w.id)
+def test_both_sides_of_every_window_in_the_file(window):
+    region = _region_of(window)
+    one = dt.timedelta(days=1)
+
+    def status_on(day):
+        shown = window_for(window.ladder, region, day)
+        return (
+            shown.status if shown.seen_year == window.year and shown.end == window.closes else None
+        )
+
+    if window.opens:
+        assert status_on(window.opens - one) in ("upcoming", None)  # another may be open then
+        assert status_on(window.opens) in ("open", "announced")
+    if window.closes:
+        assert status_on(window.closes) in ("open", "announced")  # the last day counts
+        assert status_on(window.closes + one) in ("last_seen", None)
+    assert _status(window, D(window.year + 1, 1, 1)) == "last_seen"  # never projected

@@ -82,7 +82,7 @@ def test_the_firm_report_says_what_the_result_says(example_pdf):
             document = re.escape(squeeze(number))
             assert any(re.search(rf"\[{n}\]{document}", listed) for n in cited), entry.source
     assert "不是任何主管部门的认定结论" in text  # the disclaimer
-    assert 4 <= pdf_pages(path) <= 8
+    assert 4 <= pdf_pages(path) <= 10  # every rule, the worth lines and the calendar
 
 
 def test_the_report_gives_amounts_in_their_units_and_the_band_reached(example_pdf):
@@ -297,3 +297,26 @@ def test_a_long_name_is_cut_in_the_running_header_and_whole_on_the_cover(tmp_pat
         ["pdftotext", "-f", "2", "-l", "2", str(path), "-"], capture_output=True, text=True
     ).stdout
     assert name[:29] + "…" in squeeze(page_two) and name[:40] not in squeeze(page_two)
+
+
+def test_the_pool_briefing_says_what_the_near_threshold_firms_would_unlock():
+    import pandas as pd
+
+    near = [{"ladder": "high_tech", "rule_id": "score", "shortfall": 0.05, "zh": "还差5分"}]
+    pool = pd.DataFrame(
+        {
+            "id": [1, 2, 3],
+            "name": ["甲", "乙", "丙"],
+            "region_code": ["320507"] * 3,
+            "near": [near, near, []],
+            "high_tech_status": ["ineligible", "ineligible", "eligible"],
+            "high_tech_worth_yearly": [150000.0, None, 90000.0],
+            "high_tech_worth_once": [250000.0, 250000.0, 250000.0],
+        }
+    )
+    html = reports.pool_report_html(pool, DAY)
+    block = squeeze(html[html.index('class="reach"') :])
+    # two near firms: one with a known ¥150k a year, one unknown; the eligible firm is not near
+    assert (
+        "高新技术企业</td><td>2家</td><td>15.00万元</td><td>1家</td><td>50.00万元（2家）" in block
+    )
