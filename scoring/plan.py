@@ -31,7 +31,7 @@ from scoring.fields import FIELDS
 from scoring.formatting import fmt_chance
 from scoring.models import Assessment, Gap, Plan, PlanStep
 from scoring.options import Options
-from scoring.readiness.predict import HORIZON_SUFFIX
+from scoring.readiness.predict import resolve
 from scoring.rulesets import RuleFileError
 from scoring.vocabulary import ELIGIBLE, LADDER_ZH, MANUAL_REVIEW, PATH, STATUS_ZH
 
@@ -178,7 +178,8 @@ def plan_for(
     options = Options.of(options).replace(actions=False)  # the readiness actions: not used
     today = today or options.today or dt.date.today()
     data = firm_dict(firm)
-    before = assess(data, options.replace(readiness=None))  # the model runs once, at the end
+    first = score_firms([data], options.replace(readiness=None))  # the model runs at the end
+    before = first.assessments()[0]
     target = target or default_target(before)
     if target is None:
         return None
@@ -233,13 +234,15 @@ def plan_for(
         else:
             why = "所缺条件无法通过投入补足（见“还差”），暂无可计算的方案"
         return base.model_copy(update={"zh": why})
-    ((_, lead), _, steps), state = best
-    # the firm as it is and the plan's end state in one pass, with the readiness model
-    both = score_firms([data, firm_dict(state)], options)
-    result = both.ev.ladders[target]
-    status_after = STATUS_OF_CODE[result.status[1]]
-    score_after = None if math.isnan(result.score[1]) else float(result.score[1])
-    chance_before, chance_after = _chances(both, target)
+    (_, lead), _, steps = best[0]
+    # the end state as the search re-scored it; the model reads it and the firm as it is
+    ev, row = found["ev"], found["row"]
+    result = ev.ladders[target]
+    status_after = STATUS_OF_CODE[result.status[row]]
+    score_after = None if math.isnan(result.score[row]) else float(result.score[row])
+    bundle = resolve(options.readiness)
+    chance_before = _chance(first.ev, 0, bundle, target)
+    chance_after = _chance(ev, row, bundle, target)
     priced = [s.cost for s in steps if s.cost is not None]
     unpriced = [s.label_zh for s in steps if s.cost is None]
     total = sum(priced) if priced else None
@@ -302,7 +305,8 @@ def _search(data, before, target, specs, months, options) -> dict:
         rescored += len(top)
         for i, code in enumerate(codes):
             if STATUS_OF_CODE[code] in (ELIGIBLE, MANUAL_REVIEW):
-                return {"best": (top[i], states[i]), "tried": tried, "rescored": rescored}
+                found = {"best": (top[i], states[i]), "tried": tried, "rescored": rescored}
+                return {**found, "ev": ev, "row": i}  # the end state's evaluation is kept
             if STATUS_OF_CODE[code] == "undetermined" and not missing:
                 missing = [f for f in lacking[i].split(";") if f]
         if missing:
@@ -329,13 +333,19 @@ def _labels(fields: list[str]) -> str:
     return "、".join(FIELDS[f].label_zh if f in FIELDS else f for f in fields)
 
 
-def _chances(scored, ladder: str) -> tuple[float | None, float | None]:
-    """The 12-month chance of ``ladder`` of a scored pair (as is, end state)."""
-    found = scored.chances()
-    if found is None:
-        return None, None
-    column = found[1][f"{ladder}_readiness{HORIZON_SUFFIX[1]}"]
-    return tuple(None if math.isnan(v) else float(v) for v in column[:2])
+def _chance(ev, row: int, bundle, ladder: str) -> float | None:
+    """The 12-month chance of ``ladder`` for one row of an evaluation: its one model only, on
+    the features every result reads (the other models are not needed here)."""
+    from scoring.readiness.features import single_year_features
+
+    model = bundle.models.get(f"{ladder}/1") if bundle is not None else None
+    if model is None:
+        return None
+    X = single_year_features(ev).iloc[[row]]
+    held = X.get(f"{ladder}_held")
+    if held is not None and held.to_numpy(dtype=float)[0] == 1:
+        return None
+    return float(model.predict_proba(X)[0, 1])
 
 
 def plan_lines(plan: Plan) -> list[str]:

@@ -101,3 +101,11 @@ def test_the_path_the_plan_and_the_readiness_lines_say_one_lead_time():
 def test_a_plan_is_fast_enough_to_compute_on_a_page():
     plan = plan_for(EXAMPLE, today=TODAY)
     assert plan.tried >= 1 and plan.rescored >= 1  # the timing is in bench/bench_plan.py
+
+
+def test_the_plans_as_is_chance_is_the_results_own():
+    plan = plan_for(EXAMPLE, today=TODAY)
+    result = assess(EXAMPLE)
+    assert plan.readiness_before == result.readiness.within_12m[plan.target]
+    end = _end_state(firm_dict(EXAMPLE), [_gap(EXAMPLE, s) for s in plan.steps])
+    assert plan.readiness_after == assess(end).readiness.within_12m[plan.target]
