@@ -20,11 +20,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from criteria import DIR as CRITERIA_DIR
-from scoring.rulesets import Document, Effective, RuleFileError, Source
+from scoring.rulesets import Document, Effective, RuleFileError, Source, read_data_file
 from scoring.vocabulary import HELD_FIELD, LADDERS
 
 # small low-profit enterprise (财税〔2023〕12号): taxable income, staff and assets at most these
@@ -81,10 +80,7 @@ def load_benefits(directory: Path = CRITERIA_DIR / "benefits") -> tuple[Benefit,
     out: list[Benefit] = []
     seen: set[str] = set()
     for path in sorted(directory.glob("*.yaml")):
-        try:
-            spec = BenefitFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except Exception as exc:  # pydantic or YAML: name the file
-            raise RuleFileError(f"{path}: {exc}") from exc
+        spec = read_data_file(path, BenefitFile)
         docs = {d.key: d for d in spec.documents}
         for item in spec.items:
             if item.id in seen:
@@ -345,7 +341,4 @@ def materials_for(ladder: str):
 def load_materials(
     path: Path = CRITERIA_DIR / "materials" / "checklists.yaml",
 ) -> MaterialsFile:
-    try:
-        return MaterialsFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except Exception as exc:
-        raise RuleFileError(f"{path}: {exc}") from exc
+    return read_data_file(path, MaterialsFile)

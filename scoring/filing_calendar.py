@@ -18,12 +18,11 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from criteria import DIR as CRITERIA_DIR
 from scoring.models import CalendarEvent
-from scoring.rulesets import Document, RuleFileError, Source
+from scoring.rulesets import Document, RuleFileError, Source, read_data_file
 from scoring.vocabulary import CALENDAR_STATUS_ZH, LADDER_ZH, LADDERS, SURENESS_ZH
 
 
@@ -86,10 +85,7 @@ class Calendar:
 
 @cache
 def load_calendar(path: Path = CRITERIA_DIR / "calendar" / "calendar.yaml") -> Calendar:
-    try:
-        data = CalendarFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except Exception as exc:
-        raise RuleFileError(f"{path}: {exc}") from exc
+    data = read_data_file(path, CalendarFile)
     documents = {d.key: d for d in data.documents}
     for item in [*data.windows, *data.cycles, *data.duties]:
         if item.source.doc not in documents:

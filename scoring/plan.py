@@ -20,7 +20,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from criteria import DIR as CRITERIA_DIR
@@ -32,7 +31,7 @@ from scoring.formatting import fmt_chance
 from scoring.models import Assessment, Gap, Plan, PlanStep
 from scoring.options import Options
 from scoring.readiness.predict import resolve
-from scoring.rulesets import RuleFileError
+from scoring.rulesets import RuleFileError, read_data_file
 from scoring.vocabulary import ELIGIBLE, LADDER_ZH, MANUAL_REVIEW, PATH, STATUS_ZH
 
 MAX_SUBSETS = 4096  # indicator subsets tried for a score shortfall (2^12)
@@ -58,10 +57,7 @@ class CostFile(BaseModel):
 
 @cache
 def load_costs(path: Path = CRITERIA_DIR / "plan" / "costs.yaml") -> CostFile:
-    try:
-        data = CostFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except Exception as exc:
-        raise RuleFileError(f"{path}: {exc}") from exc
+    data = read_data_file(path, CostFile)
     unknown = set(data.costs) - set(FIELDS)
     if unknown:
         raise RuleFileError(f"{path}: costs for fields that do not exist: {sorted(unknown)}")

@@ -29,6 +29,15 @@ class RuleFileError(ValueError):
     """A rule file that does not match the schema; the message names the file and the key."""
 
 
+def read_data_file(path: Path, model):
+    """A YAML data file of ``criteria/`` (benefits, materials, calendar, plan costs) checked
+    by its pydantic ``model``; any YAML or schema error is a ``RuleFileError`` naming it."""
+    try:
+        return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except Exception as exc:
+        raise RuleFileError(f"{path}: {exc}") from exc
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
